@@ -8,8 +8,8 @@ import time
 
 from tango import (
     AttrQuality,
-    DevState,
     DeviceProxy,
+    DevState,
     EnsureOmniThread,
     EventData,
     EventType,

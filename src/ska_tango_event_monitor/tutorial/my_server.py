@@ -1,4 +1,4 @@
-"""The tutorial's device server executable: `python -m ska_tango_event_monitor.tutorial.my_server hw`.
+"""The tutorial's device server: `python -m ska_tango_event_monitor.tutorial.my_server hw`.
 
 Every instance can host all three classes; the Tango database decides which devices an
 instance runs (MyServer/hw: foo/bar/hw; MyServer/top: foo/bar/top and foo/bar/rogue).

@@ -1,0 +1,35 @@
+"""Make the Tango Controls event system visible.
+
+The library API: parse a ``QueryEventSystem`` reply into typed objects, diff two
+snapshots, summarise performance samples and render a snapshot as text.
+"""
+
+from ska_tango_event_monitor.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.model import EventSystemState, Publisher, Subscription
+from ska_tango_event_monitor.parse import ReplyError, parse_reply
+from ska_tango_event_monitor.performance import PerformanceTable, publisher_table, subscriber_table
+from ska_tango_event_monitor.report import render_snapshot
+from ska_tango_event_monitor.session import MonitorSession, ServerPoll, Snapshot
+from ska_tango_event_monitor.statistics import Summary, summarise
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EventSystemState",
+    "MonitorSession",
+    "PerformanceTable",
+    "Publisher",
+    "ReplyError",
+    "ServerDiff",
+    "ServerPoll",
+    "Snapshot",
+    "Subscription",
+    "Summary",
+    "__version__",
+    "diff_states",
+    "parse_reply",
+    "publisher_table",
+    "render_snapshot",
+    "subscriber_table",
+    "summarise",
+]

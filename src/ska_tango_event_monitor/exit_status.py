@@ -1,0 +1,13 @@
+"""Exit codes of `ska-tango-event-monitor` (documented in the README)."""
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    OK = 0  # finished: --count reached, or stopped with Ctrl-C / SIGTERM
+    ERROR = 1  # an unexpected failure while monitoring
+    USAGE = 2  # bad command line: malformed option or value
+    TANGO_SETUP = 3  # TANGO_HOST not set, or the Tango database cannot be reached
+    UNKNOWN_DEVICE = 4  # a device or admin device that is not known / malformed name
+    UNSUPPORTED_SERVER = 5  # a server without QueryEventSystem (Tango < 10.1)
+    OUTPUT_ERROR = 6  # the recording file cannot be written

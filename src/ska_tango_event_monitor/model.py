@@ -1,0 +1,80 @@
+"""The snapshot model: one `QueryEventSystem` reply as immutable, typed objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+_EMPTY: Mapping = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """An event stream this server publishes (`X.change`, `X.archive`, ...)."""
+
+    stream: str
+    next_counter: int
+
+    @property
+    def last_pushed(self) -> int:
+        # cppTango reports the NEXT counter it will send; the last one sent is one less
+        return self.next_counter - 1
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A ZMQ topic this server's process subscribes to (`X.idl5_change`, ...)."""
+
+    topic: str
+    channel_name: str
+    callback_count: int
+    server_counter: int
+    event_count: int
+    missed_event_count: int
+    discarded_event_count: int
+    last_resubscribed: str | None = None
+
+
+@dataclass(frozen=True)
+class NotConnected:
+    """A subscription that could not be made (kept retrying by the keep-alive thread)."""
+
+    device: str
+    attribute: str
+    event_type: str
+    last_heartbeat: object = None
+    tango_host: str | None = None
+
+
+@dataclass(frozen=True)
+class PublisherSample:
+    micros_since_last_event: int | None
+    push_event_micros: int
+
+
+@dataclass(frozen=True)
+class SubscriberSample:
+    attr_name: str
+    micros_since_last_event: int | None
+    sleep_micros: int
+    process_micros: int
+    first_callback_latency_micros: int | None
+    callback_count: int
+    wake_count: int
+    discarded: bool
+
+
+@dataclass(frozen=True)
+class EventSystemState:
+    """What one device server process reports about its event system at one instant.
+
+    Sample tuples are None while performance monitoring is off.
+    """
+
+    publishers: Mapping[str, Publisher] = field(default_factory=lambda: _EMPTY)
+    subscriptions: Mapping[str, Subscription] = field(default_factory=lambda: _EMPTY)
+    not_connected: tuple[NotConnected, ...] = ()
+    event_channels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    publisher_samples: tuple[PublisherSample, ...] | None = None
+    subscriber_samples: tuple[SubscriberSample, ...] | None = None

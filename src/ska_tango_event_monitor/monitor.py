@@ -1,0 +1,86 @@
+"""One polling round over all monitored servers, and switching performance monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ska_tango_event_monitor.parallel import Outcome, ParallelCalls
+from ska_tango_event_monitor.parse import ReplyError, decode_reply
+from ska_tango_event_monitor.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.tango_client import (
+    AdminDevice,
+    MonitoredServer,
+    describe_failure,
+    is_unsupported,
+)
+
+UNSUPPORTED = "has no QueryEventSystem command: its server runs Tango older than 10.1"
+
+
+class Monitor:
+    """Queries every server at once each round; no server delays another beyond `timeout`."""
+
+    def __init__(
+        self,
+        servers: Sequence[MonitoredServer],
+        timeout_s: float,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.servers = tuple(servers)
+        self.timeout_s = timeout_s
+        self._now = now
+        self._admins = {s.admin: AdminDevice(s.admin, timeout_s) for s in servers}
+        self._calls: ParallelCalls[str] = ParallelCalls()
+        self.unsupported: set[str] = set()
+        self.perf_enabled: set[str] = set()
+
+    def poll(self) -> Snapshot:
+        time = self._now()
+        queries = {admin: device.query_event_system for admin, device in self._admins.items()}
+        outcomes = self._calls.call_all(queries, self.timeout_s)
+        return Snapshot(time, tuple(self._server_poll(s, outcomes[s.admin]) for s in self.servers))
+
+    def _server_poll(self, server: MonitoredServer, outcome: Outcome[str]) -> ServerPoll:
+        if outcome.ok:
+            try:
+                reply = decode_reply(outcome.value or "")
+            except ReplyError as error:
+                return ServerPoll(server.admin, server.devices, error=str(error))
+            self.unsupported.discard(server.admin)
+            return ServerPoll(server.admin, server.devices, reply=reply)
+        return ServerPoll(server.admin, server.devices, error=self._failure(server.admin, outcome))
+
+    def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
+        if outcome.pending_for is not None:
+            pending = outcome.pending_for
+            return f"no reply within {self.timeout_s:g} s (call pending for {pending:.1f} s)"
+        assert outcome.error is not None
+        if is_unsupported(outcome.error):
+            self.unsupported.add(admin)
+            return f"{admin} {UNSUPPORTED}"
+        return describe_failure(outcome.error)
+
+    def set_perf_monitoring(self, enabled: bool, admins: Sequence[str]) -> dict[str, str]:
+        """Switch perf monitoring on or off where asked; returns the failures by server."""
+        calls = {
+            admin: (lambda device=self._admins[admin]: device.set_perf_monitoring(enabled))
+            for admin in admins
+        }
+        failures = {}
+        for admin, outcome in self._calls.call_all(calls, self.timeout_s).items():
+            if outcome.ok:
+                (self.perf_enabled.add if enabled else self.perf_enabled.discard)(admin)
+            else:
+                failures[admin] = self._failure(admin, outcome)
+        return failures
+
+    def admins_needing_perf(self, snapshot: Snapshot) -> list[str]:
+        """Servers whose reply shows perf off although we asked for it (e.g. a restart)."""
+        return [poll.admin for poll in snapshot.polls if poll.reply and _perf_off(poll.reply)]
+
+
+def _perf_off(reply: Mapping[str, Any]) -> bool:
+    sides = [reply.get("server"), reply.get("client")]
+    return any(isinstance(side, Mapping) and side.get("perf") is None for side in sides)

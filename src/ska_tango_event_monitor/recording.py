@@ -1,0 +1,139 @@
+"""Recordings: one JSON object per poll and line; `.gz`, `.bz2`, `.xz` compress.
+
+Every line reaches the disk as it is written, so a crash loses at most the line being
+written. gzip is sync-flushed after each line (one stream, good compression); bz2 and xz
+cannot flush mid-stream, so each line is its own compressed stream (readers of multi-stream
+files, like ours and `xzcat`/`bzcat`, read them as one).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from ska_tango_event_monitor.session import ServerPoll, Snapshot
+
+RECORDING_VERSION = 1
+_STREAM_COMPRESSORS = {".bz2": bz2.compress, ".xz": lzma.compress}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+class RecordingError(Exception):
+    """A recording that cannot be written or read; the message is one line."""
+
+
+def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "recording": RECORDING_VERSION,
+        "time": snapshot.time.isoformat(timespec="microseconds"),
+        "servers": [_poll_to_json(poll) for poll in snapshot.polls],
+    }
+
+
+def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
+    entry: dict[str, Any] = {"admin": poll.admin, "devices": list(poll.devices)}
+    if poll.reply is not None:
+        entry["reply"] = poll.reply
+    else:
+        entry["error"] = poll.error
+    return entry
+
+
+def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
+    if line.get("recording") != RECORDING_VERSION:
+        raise RecordingError(f"unknown recording version {line.get('recording')!r}")
+    return Snapshot(
+        time=datetime.fromisoformat(line["time"]),
+        polls=tuple(
+            ServerPoll(
+                admin=entry["admin"],
+                devices=tuple(entry["devices"]),
+                reply=entry.get("reply"),
+                error=entry.get("error"),
+            )
+            for entry in line["servers"]
+        ),
+    )
+
+
+class Recorder:
+    """Appends snapshots to a recording file, one flushed line each."""
+
+    def __init__(self, path: Path, append: bool = False) -> None:
+        self.path = path
+        self._compress = _STREAM_COMPRESSORS.get(path.suffix)
+        mode = "a" if append else "w"
+        try:
+            if path.suffix == ".gz":
+                self._file: IO[Any] = gzip.open(path, mode + "t", encoding="utf-8")  # noqa: SIM115
+            else:
+                self._file = open(path, mode + "b")  # noqa: SIM115
+        except OSError as error:
+            raise RecordingError(f"cannot write the recording {path}: {error.strerror}") from None
+
+    def write(self, snapshot: Snapshot) -> None:
+        line = json.dumps(snapshot_to_json(snapshot), separators=(",", ":")) + "\n"
+        if isinstance(self._file, io.TextIOBase):
+            self._file.write(line)
+        else:
+            data = line.encode()
+            self._file.write(self._compress(data) if self._compress else data)
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def read_recording(path: Path) -> Iterator[Snapshot]:
+    """Snapshots of a recording; a truncated last line (a crash while writing) is skipped."""
+    lines = _read_lines(path)
+    previous: str | None = None
+    number = 0
+    for number, line in enumerate(lines, start=1):
+        if previous is not None:
+            yield _parse_line(previous, number - 1, path)
+        previous = line
+    if previous is not None and (snapshot := _parse_last_line(previous, number, path)):
+        yield snapshot
+    if number == 0:
+        raise RecordingError(f"{path} is an empty recording")
+
+
+def _read_lines(path: Path) -> Iterator[str]:
+    opener = _OPENERS.get(path.suffix, open)
+    try:
+        with opener(path, "rt", encoding="utf-8") as file:
+            yield from file
+    except EOFError:
+        return  # compressed stream cut short: keep what was complete
+    except (OSError, UnicodeDecodeError, lzma.LZMAError) as error:
+        raise RecordingError(f"cannot read the recording {path}: {error}") from None
+
+
+def _parse_line(line: str, number: int, path: Path) -> Snapshot:
+    try:
+        return snapshot_from_json(json.loads(line))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise RecordingError(f"{path}:{number}: not a recorded snapshot ({error})") from None
+
+
+def _parse_last_line(line: str, number: int, path: Path) -> Snapshot | None:
+    if not line.endswith("\n"):
+        try:
+            return snapshot_from_json(json.loads(line))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            return None  # written half-way when the writer died
+    return _parse_line(line, number, path)

@@ -1,0 +1,185 @@
+"""The text report, in the tutorial's format: 120-column banners, one section per server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ska_tango_event_monitor.diff import CounterChange, ServerDiff
+from ska_tango_event_monitor.names import short_name
+from ska_tango_event_monitor.performance import SAMPLE_RING_SIZE, PerformanceTable
+from ska_tango_event_monitor.session import ServerReport, SnapshotReport
+from ska_tango_event_monitor.statistics import Summary
+
+WIDTH = 120
+NAME_MARGIN = 8
+SNAPSHOT_SEPARATOR = "\n\n\n"
+TABLE_COLUMNS = ("mean", "median", "count", "minimum", "maximum", "1%", "10%", "90%", "99%")
+_PERCENTILES = (1, 10, 90, 99)
+
+_SUBSCRIPTION_CHANGE_LABELS = {
+    "events_processed": "events processed",
+    "last_received": "last received server counter",
+    "callbacks": "callbacks",
+    "missed_events": "missed events detected",
+    "discarded_events": "events discarded",
+}
+# Server counters only grow while the publishing process lives.
+_SERVER_COUNTERS = {"last_received"}
+
+
+def render_snapshot(report: SnapshotReport) -> str:
+    """One snapshot: banner, a section per server, banner (no trailing newline)."""
+    banner = f"{report.time.isoformat(timespec='microseconds'):=^{WIDTH}}"
+    lines = [banner]
+    for server in report.servers:
+        lines.append(f"{server.title:-^{WIDTH}}")
+        lines.extend(_server_lines(server) or [""])
+    lines.append(banner)
+    return "\n".join(lines)
+
+
+def _server_lines(server: ServerReport) -> list[str]:
+    if server.error is not None:
+        return [f"- Error: {server.error}"]
+    lines = []
+    if server.recovered_after:
+        lines.append(f"- Answering again after {server.recovered_after} failed poll(s)")
+    diff = server.diff or ServerDiff()
+    lines += _section("New publishers", _new_publishers(diff))
+    lines += _section("Published events", _published(diff))
+    lines += _section("Removed publishers", _removed_publishers(diff))
+    lines += _table_section("Server performance", server.server_performance)
+    lines += _section("New subscriptions", _new_subscriptions(diff))
+    lines += _section("Received events and callback changes", _changed_subscriptions(diff))
+    lines += _section("Removed subscriptions", _removed_subscriptions(diff))
+    lines += _table_section("Client performance", server.client_performance)
+    return lines
+
+
+# An entry is a name and the texts shown after it, one line each.
+Entry = tuple[str, Sequence[str]]
+
+
+def _section(title: str, entries: Sequence[Entry]) -> list[str]:
+    if not entries:
+        return []
+    width = NAME_MARGIN + max(len(name) for name, _ in entries)
+    lines = [f"- {title}"]
+    for name, texts in entries:
+        lines += [f"{name if i == 0 else '':>{width}}: {t}" for i, t in enumerate(texts)]
+    return lines
+
+
+def _new_publishers(diff: ServerDiff) -> list[Entry]:
+    return [
+        (short_name(p.stream), [f"{p.last_pushed} is the last pushed server counter"])
+        for p in diff.new_publishers
+    ]
+
+
+def _published(diff: ServerDiff) -> list[Entry]:
+    return [
+        (short_name(c.stream), [change_text(c.last_pushed, "last pushed server counter", True)])
+        for c in diff.published
+    ]
+
+
+def _removed_publishers(diff: ServerDiff) -> list[Entry]:
+    return [
+        (short_name(p.stream), [f"{p.last_pushed} was the last pushed server counter"])
+        for p in diff.removed_publishers
+    ]
+
+
+def _new_subscriptions(diff: ServerDiff) -> list[Entry]:
+    return [
+        (
+            short_name(s.topic),
+            [
+                f"{s.event_count} events already processed",
+                f"{s.server_counter} is the last received server counter",
+                f"{s.callback_count} callback(s) registered",
+                f"{s.missed_event_count} missed events detected",
+                f"{s.discarded_event_count} events discarded",
+            ],
+        )
+        for s in diff.new_subscriptions
+    ]
+
+
+def _changed_subscriptions(diff: ServerDiff) -> list[Entry]:
+    return [
+        (
+            short_name(c.topic),
+            [
+                change_text(change, _SUBSCRIPTION_CHANGE_LABELS[field], field in _SERVER_COUNTERS)
+                for field, change in c.changes()
+            ],
+        )
+        for c in diff.changed_subscriptions
+    ]
+
+
+def _removed_subscriptions(diff: ServerDiff) -> list[Entry]:
+    return [
+        (
+            short_name(s.topic),
+            [
+                f"{s.event_count} events processed",
+                f"{s.server_counter} was the last received server counter",
+            ],
+        )
+        for s in diff.removed_subscriptions
+    ]
+
+
+def change_text(change: CounterChange, label: str, is_server_counter: bool = False) -> str:
+    """`2 -> 3 (+1) label`; a server counter that went back is explained, not subtracted."""
+    if is_server_counter and change.went_back:
+        return f"{change.before} -> {change.after} (reset: the publisher restarted) {label}"
+    return f"{change.before} -> {change.after} ({change.delta:+d}) {label}"
+
+
+def _table_section(title: str, table: PerformanceTable | None) -> list[str]:
+    if table is None or not table.rows:
+        return []
+    lines = [f"- {title}", *render_table(table)]
+    if table.ring_full:
+        lines.append(
+            f"  note: {table.sample_count} samples, the ring of {SAMPLE_RING_SIZE} was full:"
+            " older samples were lost; use a shorter --polling-period"
+        )
+    return lines
+
+
+def render_table(table: PerformanceTable) -> list[str]:
+    """Rows right-aligned by title, cells centred in their column, two spaces apart."""
+    cells = [_row_cells(row.summary) for row in table.rows]
+    titles = [row.title for row in table.rows]
+    title_width = max(map(len, titles))
+    widths = [
+        max(len(header), *(len(row[i]) for row in cells)) for i, header in enumerate(TABLE_COLUMNS)
+    ]
+    return [
+        _table_line("", title_width, TABLE_COLUMNS, widths),
+        *(_table_line(t, title_width, c, widths) for t, c in zip(titles, cells, strict=True)),
+    ]
+
+
+def _table_line(title: str, title_width: int, cells: Iterable[str], widths: list[int]) -> str:
+    body = "".join(f"  {cell.center(width)}" for cell, width in zip(cells, widths, strict=True))
+    return f" {title:>{title_width}}{body}".rstrip()
+
+
+def _row_cells(summary: Summary) -> list[str]:
+    return [
+        f"{summary.mean:.2f}±{summary.standard_error:.2f}",
+        f"{summary.median:.2f}",
+        str(summary.count),
+        f"{summary.minimum:.2f}",
+        f"{summary.maximum:.2f}",
+        *(
+            f"{summary.percentiles[p]:.2f}" if p in summary.percentiles else ""
+            for p in _PERCENTILES
+        ),
+    ]

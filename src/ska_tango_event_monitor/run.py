@@ -1,0 +1,156 @@
+"""Running the monitor: resolve, poll every period, report, record, clean up on exit."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+from ska_tango_event_monitor.cli import Environment
+from ska_tango_event_monitor.exit_status import ExitStatus
+from ska_tango_event_monitor.monitor import Monitor
+from ska_tango_event_monitor.recording import Recorder, RecordingError
+from ska_tango_event_monitor.report import SNAPSHOT_SEPARATOR, render_snapshot
+from ska_tango_event_monitor.session import MonitorSession
+from ska_tango_event_monitor.tango_client import (
+    ConfigurationError,
+    DeviceResolver,
+    MonitorSetupError,
+    UnknownDeviceError,
+)
+
+_SETUP_STATUS = {
+    ConfigurationError: ExitStatus.TANGO_SETUP,
+    UnknownDeviceError: ExitStatus.UNKNOWN_DEVICE,
+}
+
+
+def run(options: argparse.Namespace, env: Environment) -> int:
+    try:
+        servers = DeviceResolver().resolve(options.devices)
+    except MonitorSetupError as error:
+        return _fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
+    try:
+        recorder = Recorder(options.output, options.append) if options.output else None
+    except RecordingError as error:
+        return _fail(env, str(error), ExitStatus.OUTPUT_ERROR)
+    monitor = Monitor(servers, options.timeout, now=env.now)
+    try:
+        with _sigterm_as_interrupt():
+            return _poll_loop(options, env, monitor, recorder)
+    except KeyboardInterrupt:
+        return ExitStatus.OK
+    finally:
+        with _ignoring_interrupts():
+            _switch_perf_off(env, monitor)
+            if recorder is not None:
+                recorder.close()
+
+
+def _poll_loop(
+    options: argparse.Namespace, env: Environment, monitor: Monitor, recorder: Recorder | None
+) -> int:
+    session = MonitorSession()
+    if options.monitor:
+        _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])
+    next_poll = time.monotonic()
+    snapshots = 0
+    while True:
+        started = time.monotonic()
+        snapshot = monitor.poll()
+        if snapshots == 0 and monitor.unsupported:
+            return _fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
+        if recorder is not None:
+            recorder.write(snapshot)
+        _print(env, render_snapshot(session.update(snapshot)), first=snapshots == 0)
+        snapshots += 1
+        if options.count and snapshots >= options.count:
+            return ExitStatus.OK
+        if options.monitor:
+            _switch_perf_on(env, monitor, monitor.admins_needing_perf(snapshot))
+        next_poll = _wait_for_next_poll(env, options.polling_period, started, next_poll)
+
+
+def _wait_for_next_poll(
+    env: Environment, period: float, started: float, scheduled: float
+) -> float:
+    took = time.monotonic() - started
+    if took > period:
+        _warn(env, f"the poll took {took:.1f} s, longer than the polling period of {period:g} s")
+    next_poll = scheduled + period
+    now = time.monotonic()
+    if next_poll < now:  # fell behind: poll at once and keep the period from here
+        return now
+    time.sleep(next_poll - now)
+    return next_poll
+
+
+def _switch_perf_on(env: Environment, monitor: Monitor, admins: list[str]) -> None:
+    if admins:
+        for admin, failure in monitor.set_perf_monitoring(True, admins).items():
+            _warn(env, f"cannot switch performance monitoring on at {admin}: {failure}")
+
+
+def _switch_perf_off(env: Environment, monitor: Monitor) -> None:
+    if monitor.perf_enabled:
+        for admin, failure in monitor.set_perf_monitoring(
+            False, sorted(monitor.perf_enabled)
+        ).items():
+            _warn(env, f"cannot switch performance monitoring off at {admin}: {failure}")
+
+
+def _unsupported_message(monitor: Monitor) -> str:
+    servers = ", ".join(sorted(monitor.unsupported))
+    return (
+        f"no QueryEventSystem command at {servers}: "
+        "the server runs Tango older than 10.1 (cppTango/pytango >= 10.1 is needed)"
+    )
+
+
+def _print(env: Environment, text: str, first: bool) -> None:
+    env.stdout.write(("" if first else SNAPSHOT_SEPARATOR) + text + "\n")
+    env.stdout.flush()
+
+
+def _warn(env: Environment, message: str) -> None:
+    env.stderr.write(f"warning: {message}\n")
+    env.stderr.flush()
+
+
+def _fail(env: Environment, message: str, status: ExitStatus) -> int:
+    env.stderr.write(f"ska-tango-event-monitor: error: {message}\n")
+    return status
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the monitor as Ctrl-C does, so that clean-up runs."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with _signal_handlers({signal.SIGTERM: interrupt}):
+        yield
+
+
+@contextlib.contextmanager
+def _ignoring_interrupts() -> Iterator[None]:
+    """A second Ctrl-C during clean-up must not leave perf monitoring switched on."""
+    with _signal_handlers({signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN}):
+        yield
+
+
+@contextlib.contextmanager
+def _signal_handlers(handlers: dict) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled in the main thread
+        return
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,170 @@
+"""The Tango adapter: find each device's admin device and call its event-system commands.
+
+The only module that imports `tango`; everything it returns is plain data or strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import tango
+
+from ska_tango_event_monitor.names import DeviceName, parse_device_name
+
+QUERY_COMMAND = "QueryEventSystem"
+PERF_COMMAND = "EnableEventSystemPerfMon"
+
+
+class MonitorSetupError(Exception):
+    """Why monitoring cannot start; the message is one line for the user."""
+
+
+class ConfigurationError(MonitorSetupError):
+    """No TANGO_HOST, or the Tango database cannot be reached."""
+
+
+class UnknownDeviceError(MonitorSetupError):
+    """A name the Tango database (or the device) does not know."""
+
+
+class UnsupportedServerError(MonitorSetupError):
+    """A server without QueryEventSystem (cppTango older than 10.1)."""
+
+
+@dataclass(frozen=True)
+class MonitoredServer:
+    """A device server, by its admin device, and the devices asked for that live in it."""
+
+    admin: str
+    devices: tuple[str, ...]
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for any failure; for DevFailed the first reason and description."""
+    if isinstance(error, tango.DevFailed) and error.args:
+        first = error.args[0]
+        text = f"{first.reason}: {first.desc}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def failure_reason(error: BaseException) -> str | None:
+    if isinstance(error, tango.DevFailed) and error.args:
+        return str(error.args[0].reason)
+    return None
+
+
+def is_unsupported(error: BaseException) -> bool:
+    return failure_reason(error) == "API_CommandNotFound"
+
+
+class DeviceResolver:
+    """Maps device names to device servers through the Tango database (or the device)."""
+
+    def __init__(self) -> None:
+        self._databases: dict[str | None, tango.Database] = {}
+
+    def resolve(self, names: Sequence[str]) -> list[MonitoredServer]:
+        servers: dict[str, tuple[str, list[str]]] = {}
+        for text in names:
+            name = _parse(text)
+            admin = self.admin_device(name)
+            _, devices = servers.setdefault(admin.lower(), (admin, []))
+            devices.append(text.strip())
+        return [MonitoredServer(admin, tuple(devices)) for admin, devices in servers.values()]
+
+    def admin_device(self, name: DeviceName) -> str:
+        if not name.uses_database:
+            return self._admin_from_device(name)
+        info = self._device_info(name)
+        path = name.path if name.is_admin else f"dserver/{info.ds_full_name}"
+        return name.full_name(path)
+
+    def _device_info(self, name: DeviceName) -> tango.DbDevFullInfo:
+        database = self._database(name)
+        try:
+            return database.get_device_info(name.path)
+        except tango.DevFailed as error:
+            where = name.database_address or _default_tango_host()
+            if failure_reason(error) == "DB_DeviceNotDefined":
+                kind = "admin device" if name.is_admin else "device"
+                raise UnknownDeviceError(
+                    f"unknown {kind} {name.path}: not defined in the Tango database at {where}"
+                ) from None
+            raise ConfigurationError(
+                f"cannot look up {name.path} in the Tango database at {where}: "
+                f"{describe_failure(error)}"
+            ) from None
+
+    def _database(self, name: DeviceName) -> tango.Database:
+        address = name.database_address
+        if address not in self._databases:
+            self._databases[address] = _connect_database(name)
+        return self._databases[address]
+
+    @staticmethod
+    def _admin_from_device(name: DeviceName) -> str:
+        # Without a database only the running device knows its server.
+        try:
+            admin = tango.DeviceProxy(name.full_name()).adm_name()
+        except tango.DevFailed as error:
+            raise UnknownDeviceError(
+                f"cannot reach device {name.full_name()} (no database): {describe_failure(error)}"
+            ) from None
+        return admin if admin.startswith("tango://") else name.full_name(admin)
+
+
+def _parse(text: str) -> DeviceName:
+    try:
+        return parse_device_name(text)
+    except ValueError as error:
+        raise UnknownDeviceError(str(error)) from None
+
+
+def _default_tango_host() -> str:
+    host = tango.ApiUtil.get_env_var("TANGO_HOST")
+    if not host:
+        raise ConfigurationError(
+            "TANGO_HOST is not set: export TANGO_HOST=host:port "
+            "or give full names such as tango://host:port/domain/family/member"
+        )
+    return host
+
+
+def _connect_database(name: DeviceName) -> tango.Database:
+    address = name.database_address or _default_tango_host()
+    try:
+        if name.host is None:
+            return tango.Database()
+        return tango.Database(name.host, name.port)
+    except tango.DevFailed as error:
+        raise ConfigurationError(
+            f"cannot reach the Tango database at {address}: {describe_failure(error)}"
+        ) from None
+
+
+class AdminDevice:
+    """The event-system commands of one admin device; call it from one thread at a time."""
+
+    def __init__(self, name: str, timeout_s: float) -> None:
+        self.name = name
+        self._timeout_ms = max(1, round(timeout_s * 1000))
+        self._proxy: tango.DeviceProxy | None = None
+
+    def query_event_system(self) -> str:
+        # command_inout, not proxy.QueryEventSystem(): the attribute lookup of a server that
+        # is down raises AttributeError and hides the DevFailed.
+        return self._connect().command_inout(QUERY_COMMAND)
+
+    def set_perf_monitoring(self, enabled: bool) -> None:
+        self._connect().command_inout(PERF_COMMAND, enabled)
+
+    def _connect(self) -> tango.DeviceProxy:
+        if self._proxy is None:
+            proxy = tango.DeviceProxy(self.name)
+            proxy.set_timeout_millis(self._timeout_ms)
+            self._proxy = proxy
+        return self._proxy
