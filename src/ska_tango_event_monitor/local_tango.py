@@ -607,7 +607,10 @@ class LocalTangoDatabase:
         raise AssertionError("unreachable")
 
     def _make_process(self, port: int) -> DeviceServerProcess:
-        env = {"PYTANGO_DATABASE_NAME": str(self.db_file) if self.db_file else ":memory:"}
+        env = {
+            "PYTANGO_DATABASE_NAME": str(self.db_file) if self.db_file else ":memory:",
+            "TANGO_HOST": f"{self.host}:{port}",
+        }
         env.update(self._extra_env)
         command = [
             sys.executable,
