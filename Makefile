@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/ska-tango-event-monitor-tutorial demo
+	$(BIN)/ska-tango-event-monitor-tutorial demo $(DEMO_ARGS)
 
 test: setup lint
 	$(BIN)/pytest

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, NoReturn, TextIO
 
 from ska_tango_event_monitor import __version__
 from ska_tango_event_monitor.exit_status import ExitStatus
@@ -44,8 +44,18 @@ class Environment:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    """One-line usage errors, written to the environment's streams."""
+
+    def __init__(self, env: Environment, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.env = env
+
+    def error(self, message: str) -> NoReturn:
         self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        if message:
+            (self.env.stderr if file is sys.stderr else self.env.stdout).write(message)
 
 
 def _positive_seconds(text: str) -> float:
@@ -68,8 +78,9 @@ def _count(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
+        env or Environment(),
         prog=PROG,
         description="Show what the Tango event system of device servers is doing: "
         "publishers, subscriptions, counters and (with --monitor) performance statistics.",
@@ -126,8 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = build_parser()
+def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> argparse.Namespace:
+    parser = build_parser(env)
     options = parser.parse_args(argv)
     if options.timeout is None:
         options.timeout = min(DEFAULT_TIMEOUT_S, options.polling_period)
@@ -144,7 +155,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     try:
-        options = parse_args(argv)
+        options = parse_args(argv, env)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     # Imported here so that --help and usage errors stay fast and need no Tango.
@@ -152,8 +163,13 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
     try:
         return run(options, env)
+    except KeyboardInterrupt:  # Ctrl-C before monitoring started (e.g. while resolving)
+        return ExitStatus.OK
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitStatus.OK
+    except Exception as error:  # a bug of ours: one line, not a traceback
+        env.stderr.write(f"{PROG}: error: unexpected {type(error).__name__}: {error}\n")
+        return ExitStatus.ERROR
