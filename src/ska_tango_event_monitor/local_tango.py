@@ -467,6 +467,12 @@ class DeviceServerProcess:
         """The exit code once the process exited (negative: killed by that signal)."""
         return None if self._popen is None else self._popen.poll()
 
+    def exit_description(self) -> str:
+        """'exited with status N', 'was killed by SIGKILL', 'is still running'..."""
+        if self._popen is None:
+            return "is not started"
+        return _exit_description(self._popen.poll())
+
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the log."""
         return log_tail(self.log_path, lines)
@@ -575,11 +581,13 @@ class LocalTangoDatabase:
         self._startup_timeout = startup_timeout
         self._extra_env = dict(extra_env or {})
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
-        if log_path is None:
-            self._tmpdir = tempfile.TemporaryDirectory(prefix="tango-db-")
-            log_path = Path(self._tmpdir.name) / "database.log"
-        self.log_path = Path(log_path)
+        self._log_path = None if log_path is None else Path(log_path)
         self.process: DeviceServerProcess | None = None
+
+    @property
+    def log_path(self) -> Path | None:
+        """The log file (None before :meth:`start` when a temporary one will be used)."""
+        return self._log_path
 
     def start(self) -> LocalTangoDatabase:
         """Start the database and wait until it answers; return self.
@@ -589,24 +597,31 @@ class LocalTangoDatabase:
         """
         if self.process is not None:
             raise LocalTangoError("the database was already started")
+        if self._log_path is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="tango-db-")
+            self._log_path = Path(self._tmpdir.name) / "database.log"
         attempts = 1 if self._requested_port is not None else _DB_START_ATTEMPTS
-        for attempt in range(1, attempts + 1):
-            port = self._requested_port or free_port(self.host)
-            process = self._make_process(port)
-            self.process = process
-            self._port = port
-            process.start()
-            try:
-                self._wait_answering(process)
-                return self
-            except ProcessFailedError:
-                process.stop()
-                self.process = None
-                if attempt == attempts or not _port_was_taken(self.log_path):
-                    raise
+        try:
+            for attempt in range(1, attempts + 1):
+                port = self._requested_port or free_port(self.host)
+                process = self._make_process(port, self._log_path)
+                self.process = process
+                self._port = port
+                process.start()
+                try:
+                    self._wait_answering(process)
+                    return self
+                except BaseException:
+                    process.stop()
+                    self.process = None
+                    if attempt == attempts or not _port_was_taken(self._log_path):
+                        raise
+        except BaseException:
+            self._cleanup()  # the error carries the log tail
+            raise
         raise AssertionError("unreachable")
 
-    def _make_process(self, port: int) -> DeviceServerProcess:
+    def _make_process(self, port: int, log_path: Path) -> DeviceServerProcess:
         env = {
             "PYTANGO_DATABASE_NAME": str(self.db_file) if self.db_file else ":memory:",
             "TANGO_HOST": f"{self.host}:{port}",
@@ -622,10 +637,8 @@ class LocalTangoDatabase:
             str(port),
             self._instance,
         ]
-        cwd = self.db_file.parent if self.db_file else self.log_path.parent
-        return DeviceServerProcess(
-            command, None, self.log_path, env, name="Tango database", cwd=cwd
-        )
+        cwd = self.db_file.parent if self.db_file else log_path.parent
+        return DeviceServerProcess(command, None, log_path, env, name="Tango database", cwd=cwd)
 
     def _wait_answering(self, process: DeviceServerProcess) -> None:
         deadline = time.monotonic() + self._startup_timeout
@@ -719,6 +732,7 @@ class LocalTangoDatabase:
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
+            self._log_path = None
 
     def __enter__(self) -> LocalTangoDatabase:
         if self.process is None:

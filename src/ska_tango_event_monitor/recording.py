@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import lzma
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -119,7 +120,7 @@ def _read_lines(path: Path) -> Iterator[str]:
             yield from file
     except EOFError:
         return  # compressed stream cut short: keep what was complete
-    except (OSError, UnicodeDecodeError, lzma.LZMAError) as error:
+    except (OSError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as error:
         raise RecordingError(f"cannot read the recording {path}: {error}") from None
 
 

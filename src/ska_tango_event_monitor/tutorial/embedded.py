@@ -179,8 +179,9 @@ class TutorialSystem:
         """A one-line description of the first process that exited, or None."""
         for process in self.processes().values():
             if process.pid is not None and not process.alive:
-                return f"{process.name} (pid {process.pid}) exited unexpectedly: " + (
-                    process.log_tail(1) or f"status {process.returncode}"
+                last = process.log_tail(1).strip()
+                return f"{process.name} (pid {process.pid}) {process.exit_description()}" + (
+                    f" (last log line: {last})" if last else ""
                 )
         return None
 
@@ -286,14 +287,15 @@ def write_state(state_dir: Path, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def remove_state_files(state_dir: Path) -> None:
+def remove_state_files(state_dir: Path, remove_dir: bool = True) -> None:
     """Remove what ``up`` leaves in ``state_dir`` (and the directory if then empty)."""
     names = [STATE_FILE, DB_FILE, *(f"{name}.log" for name in PROCESS_NAMES)]
     for name in names:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             (state_dir / name).unlink()
-    with contextlib.suppress(OSError):
-        state_dir.rmdir()
+    if remove_dir:
+        with contextlib.suppress(OSError):
+            state_dir.rmdir()
 
 
 def require_state(state_dir: Path) -> State:
@@ -406,19 +408,17 @@ def say(line: str = "") -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     state_dir: Path = args.state_dir
     state = load_state(state_dir)
-    if state is not None:
-        if state.running():
-            raise TutorialError(
-                f"a tutorial system is already running (TANGO_HOST={state.tango_host}, "
-                f"state in {state_dir}): stop it with `{PROG} down{_state_dir_args(state_dir)}`"
-            )
-        remove_state_files(state_dir)  # stale: nothing of it runs any more
+    if state is not None and state.running():
+        raise TutorialError(
+            f"a tutorial system is already running (TANGO_HOST={state.tango_host}, "
+            f"state in {state_dir}): stop it with `{PROG} down{_state_dir_args(state_dir)}`"
+        )
+    # a stale state (nothing of it runs any more) or logs of a failed start: start afresh
+    remove_state_files(state_dir, remove_dir=False)
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TutorialError(f"cannot create the state directory {state_dir}: {exc}") from exc
-    remove_state_files(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
     system = TutorialSystem(state_dir, settings_from(args))
@@ -477,7 +477,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise TutorialError(f"{SERVER_NAME}/top is not running: see `{PROG} status{opts}`")
     say(f"Calling TopDevice.Scan() on {TOP_DEVICE} (client timeout {args.timeout:g} s) ...")
     call = ScanCall(state.tango_host, args.timeout)
-    call.run()  # in this thread
+    call.start()  # in a thread, so that Ctrl-C is handled at once
+    while call.is_alive():
+        call.join(0.2)
     if call.error is not None:
         raise TutorialError(f"TopDevice.Scan() failed after {call.duration:.2f} s: {call.error}")
     say(call.outcome())
@@ -908,7 +910,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _error(str(exc))
     except (KeyboardInterrupt, _Terminated):
-        _error("interrupted; everything this command started was stopped")
+        started = args.command in ("up", "demo")
+        _error("interrupted" + ("; everything it had started was stopped" if started else ""))
         return 130
     return 1
 
