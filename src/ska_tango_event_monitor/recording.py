@@ -67,8 +67,8 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
 class Recorder:
     """Appends snapshots to a recording file, one flushed line each."""
 
-    def __init__(self, path: Path, append: bool = False) -> None:
-        self.path = path
+    def __init__(self, path: str | Path, append: bool = False) -> None:
+        self.path = path = Path(path)
         self._compress = _STREAM_COMPRESSORS.get(path.suffix)
         mode = "a" if append else "w"
         try:
@@ -98,8 +98,9 @@ class Recorder:
         self.close()
 
 
-def read_recording(path: Path) -> Iterator[Snapshot]:
+def read_recording(path: str | Path) -> Iterator[Snapshot]:
     """Snapshots of a recording; a truncated last line (a crash while writing) is skipped."""
+    path = Path(path)
     lines = _read_lines(path)
     previous: str | None = None
     number = 0
