@@ -114,6 +114,6 @@ def test_unwritable_output(lab_database, tmp_path: Path) -> None:
     status, out, err, _ = run_command(
         ["-o", "/nonexistent-dir/x.jsonl", "lab/source/1"], tmp_path, lab_database.tango_host
     )
-    assert status == ExitStatus.OUTPUT_ERROR == 6
+    assert status == ExitStatus.RECORDING_ERROR == 6
     assert_one_error_line(out, err, "/nonexistent-dir/x.jsonl")
     assert not Path("/nonexistent-dir").exists()

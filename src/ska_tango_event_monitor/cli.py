@@ -14,6 +14,9 @@ from typing import IO, Any, NoReturn, TextIO
 
 from ska_tango_event_monitor import __version__
 from ska_tango_event_monitor.exit_status import ExitStatus
+from ska_tango_event_monitor.findings import Analyser, Severity, Thresholds
+from ska_tango_event_monitor.output import ReportWriter
+from ska_tango_event_monitor.session import MonitorSession
 
 PROG = "ska-tango-event-monitor"
 DEFAULT_PERIOD_S = 10.0
@@ -28,9 +31,12 @@ Each device is resolved to its device server's admin device (dserver/...); every
 servers are asked QueryEventSystem() at once and what changed since the last snapshot is
 printed. Stop with Ctrl-C: performance monitoring switched on by --monitor is switched off.
 
+Findings (backlog, saturated event thread, latency, missed events, churn, restarts, ...) are
+printed under each snapshot and summarised at exit; --replay FILE reads a recording instead.
+
 exit codes: 0 done or interrupted, 1 unexpected failure, 2 bad command line, 3 no TANGO_HOST
 or database unreachable, 4 unknown device, 5 server without QueryEventSystem (Tango < 10.1),
-6 recording file not writable.
+6 recording not writable or not readable, 7 --fail-on: such a finding was raised.
 """
 
 
@@ -89,7 +95,7 @@ def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "devices",
-        nargs="+",
+        nargs="*",
         metavar="DEVICE",
         help="device or admin device names: foo/bar/hw, dserver/MyServer/hw, "
         "tango://host:port/foo/bar/hw, tango://host:port/foo/bar/hw#dbase=no",
@@ -133,8 +139,87 @@ def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
         help=f"per-server call timeout (default {DEFAULT_TIMEOUT_S:g}, "
         "or the polling period if shorter)",
     )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="FILE",
+        help="print the report of a recording (plain or compressed) instead of polling",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or one JSON object per snapshot, then a summary object",
+    )
+    _add_analysis_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Thresholds()
+    group = parser.add_argument_group("findings")
+    group.add_argument(
+        "--no-analysis",
+        action="store_true",
+        help="print only the snapshots, as the tutorial shows them: no event rates, no findings",
+    )
+    group.add_argument(
+        "--fail-on",
+        choices=("warning", "error"),
+        help="exit with status 7 if a finding of this severity or worse was raised",
+    )
+    group.add_argument(
+        "--backlog-threshold",
+        type=_count,
+        default=defaults.backlog_events,
+        metavar="EVENTS",
+        help="events pushed but not received, in two polls in a row, that make a finding "
+        f"(default {defaults.backlog_events})",
+    )
+    group.add_argument(
+        "--latency-threshold",
+        type=_positive_seconds,
+        default=defaults.latency_s,
+        metavar="SECONDS",
+        help="90th percentile of the callback latency that makes a finding "
+        f"(default {defaults.latency_s:g})",
+    )
+    group.add_argument(
+        "--busy-threshold",
+        type=_fraction,
+        default=defaults.busy_fraction,
+        metavar="FRACTION",
+        help="share of the time the event thread spends in callbacks that makes a finding "
+        f"(default {defaults.busy_fraction:g})",
+    )
+    group.add_argument(
+        "--wake-threshold",
+        type=_positive_seconds,
+        default=defaults.wake_count,
+        metavar="WAKES",
+        help=f"mean wakes per event that make a churn finding (default {defaults.wake_count:g})",
+    )
+
+
+def _fraction(text: str) -> float:
+    value = _positive_seconds(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a fraction between 0 and 1")
+    return value
+
+
+def thresholds(options: argparse.Namespace) -> Thresholds:
+    return Thresholds(
+        backlog_events=options.backlog_threshold,
+        busy_fraction=options.busy_threshold,
+        latency_s=options.latency_threshold,
+        wake_count=options.wake_threshold,
+    )
+
+
+def fail_on(options: argparse.Namespace) -> Severity | None:
+    return None if options.fail_on is None else Severity[options.fail_on.upper()]
 
 
 def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> argparse.Namespace:
@@ -149,7 +234,22 @@ def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> ar
         )
     if options.append and options.output is None:
         parser.error("--append needs --output FILE")
+    if options.replay is not None and options.devices:
+        parser.error("give either DEVICE... or --replay FILE, not both")
+    if options.replay is None and not options.devices:
+        parser.error("the following arguments are required: DEVICE (or --replay FILE)")
     return options
+
+
+def _run(options: argparse.Namespace, env: Environment) -> int:
+    if options.replay is not None:
+        from ska_tango_event_monitor.replay import replay
+
+        return replay(options, env)
+    # Imported here so that --help, usage errors and replay need no Tango.
+    from ska_tango_event_monitor.run import run
+
+    return run(options, env)
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
@@ -158,11 +258,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         options = parse_args(argv, env)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    # Imported here so that --help and usage errors stay fast and need no Tango.
-    from ska_tango_event_monitor.run import run
-
     try:
-        return run(options, env)
+        return _run(options, env)
     except KeyboardInterrupt:  # Ctrl-C before monitoring started (e.g. while resolving)
         return ExitStatus.OK
     except BrokenPipeError:
@@ -173,3 +270,21 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except Exception as error:  # a bug of ours: one line, not a traceback
         env.stderr.write(f"{PROG}: error: unexpected {type(error).__name__}: {error}\n")
         return ExitStatus.ERROR
+
+
+def session_for(options: argparse.Namespace) -> MonitorSession:
+    return MonitorSession(None if options.no_analysis else Analyser(thresholds(options)))
+
+
+def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
+    return ReportWriter(env.stdout, options.format, analysis=not options.no_analysis)
+
+
+def final_status(writer: ReportWriter, options: argparse.Namespace) -> ExitStatus:
+    writer.finish()
+    return ExitStatus.FINDINGS if writer.failed(fail_on(options)) else ExitStatus.OK
+
+
+def fail(env: Environment, message: str, status: ExitStatus) -> int:
+    env.stderr.write(f"{PROG}: error: {message}\n")
+    return status

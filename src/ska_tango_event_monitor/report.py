@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from ska_tango_event_monitor.diff import CounterChange, ServerDiff
+from ska_tango_event_monitor.findings import Finding
 from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.performance import SAMPLE_RING_SIZE, PerformanceTable
 from ska_tango_event_monitor.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.statistics import Summary
+from ska_tango_event_monitor.summary import FindingsLog
 
 WIDTH = 120
 NAME_MARGIN = 8
@@ -34,8 +37,16 @@ def render_snapshot(report: SnapshotReport) -> str:
     for server in report.servers:
         lines.append(f"{server.title:-^{WIDTH}}")
         lines.extend(_server_lines(server) or [""])
+    if report.findings:
+        lines += [f"{'Findings':-^{WIDTH}}", *map(finding_line, report.findings)]
     lines.append(banner)
     return "\n".join(lines)
+
+
+def finding_line(finding: Finding) -> str:
+    """`WARNING backlog dserver/X/y foo/bar/hw/position.change: <evidence>`."""
+    where = " ".join(filter(None, (finding.server, finding.stream)))
+    return f"{finding.severity.name} {finding.kind} {where}: {finding.message}"
 
 
 def _server_lines(server: ServerReport) -> list[str]:
@@ -53,7 +64,21 @@ def _server_lines(server: ServerReport) -> list[str]:
     lines += _section("Received events and callback changes", _changed_subscriptions(diff))
     lines += _section("Removed subscriptions", _removed_subscriptions(diff))
     lines += _table_section("Client performance", server.client_performance)
+    lines += _section("Event rates", _rates(server))
     return lines
+
+
+def _rates(server: ServerReport) -> list[Entry]:
+    return [
+        *(
+            (short_name(r.name), [f"{r.per_second:.1f} events/s pushed"])
+            for r in server.pushed_rates
+        ),
+        *(
+            (short_name(r.name), [f"{r.per_second:.1f} events/s processed"])
+            for r in server.processed_rates
+        ),
+    ]
 
 
 # An entry is a name and the texts shown after it, one line each.
@@ -183,3 +208,20 @@ def _row_cells(summary: Summary) -> list[str]:
             for p in _PERCENTILES
         ),
     ]
+
+
+def render_summary(log: FindingsLog) -> str:
+    """The findings of a whole run, one line per kind, server and stream."""
+    span = ""
+    if log.first_time and log.last_time:
+        span = f" from {log.first_time.isoformat(timespec='seconds')}"
+        span += f" to {log.last_time.isoformat(timespec='seconds')}"
+    lines = [f"{'Summary':=^{WIDTH}}", f"- Findings in {log.snapshots} snapshot(s){span}"]
+    if not log.entries:
+        lines.append("none: nothing unusual was seen")
+    for entry in log.entries:
+        times = f"in {entry.snapshots} snapshot(s), last at {entry.last_time:%H:%M:%S}"
+        line = finding_line(replace(entry.last, severity=entry.severity))
+        lines.append(f"{line} [{times}]")
+    lines.append("=" * WIDTH)
+    return "\n".join(lines)

@@ -9,12 +9,17 @@ import threading
 import time
 from collections.abc import Iterator
 
-from ska_tango_event_monitor.cli import Environment
+from ska_tango_event_monitor.cli import (
+    Environment,
+    fail,
+    final_status,
+    session_for,
+    writer_for,
+)
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.monitor import Monitor
+from ska_tango_event_monitor.output import ReportWriter
 from ska_tango_event_monitor.recording import Recorder, RecordingError
-from ska_tango_event_monitor.report import SNAPSHOT_SEPARATOR, render_snapshot
-from ska_tango_event_monitor.session import MonitorSession
 from ska_tango_event_monitor.tango_client import (
     ConfigurationError,
     DeviceResolver,
@@ -32,28 +37,35 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     try:
         servers = DeviceResolver().resolve(options.devices)
     except MonitorSetupError as error:
-        return _fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
+        return fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
     try:
         recorder = Recorder(options.output, options.append) if options.output else None
     except RecordingError as error:
-        return _fail(env, str(error), ExitStatus.OUTPUT_ERROR)
+        return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     monitor = Monitor(servers, options.timeout, now=env.now)
+    writer = writer_for(options, env)
     try:
         with _sigterm_as_interrupt():
-            return _poll_loop(options, env, monitor, recorder)
+            status = _poll_loop(options, env, monitor, recorder, writer)
     except KeyboardInterrupt:
-        return ExitStatus.OK
+        status = None
     finally:
         with _ignoring_interrupts():
             _switch_perf_off(env, monitor)
             if recorder is not None:
                 recorder.close()
+    return final_status(writer, options) if status is None else status
 
 
 def _poll_loop(
-    options: argparse.Namespace, env: Environment, monitor: Monitor, recorder: Recorder | None
-) -> int:
-    session = MonitorSession()
+    options: argparse.Namespace,
+    env: Environment,
+    monitor: Monitor,
+    recorder: Recorder | None,
+    writer: ReportWriter,
+) -> int | None:
+    """None when done (--count reached), else the exit status of a failure."""
+    session = session_for(options)
     if options.monitor:
         _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])
     next_poll = time.monotonic()
@@ -62,13 +74,13 @@ def _poll_loop(
         started = time.monotonic()
         snapshot = monitor.poll()
         if snapshots == 0 and monitor.unsupported:
-            return _fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
+            return fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
         if recorder is not None:
             recorder.write(snapshot)
-        _print(env, render_snapshot(session.update(snapshot)), first=snapshots == 0)
+        writer.write(session.update(snapshot))
         snapshots += 1
         if options.count and snapshots >= options.count:
-            return ExitStatus.OK
+            return None
         if options.monitor:
             _switch_perf_on(env, monitor, monitor.admins_needing_perf(snapshot))
         next_poll = _wait_for_next_poll(env, options.polling_period, started, next_poll)
@@ -110,19 +122,9 @@ def _unsupported_message(monitor: Monitor) -> str:
     )
 
 
-def _print(env: Environment, text: str, first: bool) -> None:
-    env.stdout.write(("" if first else SNAPSHOT_SEPARATOR) + text + "\n")
-    env.stdout.flush()
-
-
 def _warn(env: Environment, message: str) -> None:
     env.stderr.write(f"warning: {message}\n")
     env.stderr.flush()
-
-
-def _fail(env: Environment, message: str, status: ExitStatus) -> int:
-    env.stderr.write(f"ska-tango-event-monitor: error: {message}\n")
-    return status
 
 
 @contextlib.contextmanager

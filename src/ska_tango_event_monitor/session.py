@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from ska_tango_event_monitor.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.findings import Analyser, Analysis, Finding
+from ska_tango_event_monitor.flow import Backlog, ServerView, StreamRate
 from ska_tango_event_monitor.model import EventSystemState
 from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.parse import ReplyError, parse_reply
@@ -40,47 +42,94 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class ServerReport:
+    admin: str
     title: str
     diff: ServerDiff | None = None
     error: str | None = None
     recovered_after: int = 0  # failed polls before this good one
     server_performance: PerformanceTable | None = None
     client_performance: PerformanceTable | None = None
+    pushed_rates: tuple[StreamRate, ...] = ()
+    processed_rates: tuple[StreamRate, ...] = ()
 
 
 @dataclass(frozen=True)
 class SnapshotReport:
     time: datetime
     servers: tuple[ServerReport, ...]
+    findings: tuple[Finding, ...] | None = None  # None: no analysis asked for
+    backlogs: tuple[Backlog, ...] = ()
 
 
 class MonitorSession:
-    """Keeps each server's last good state so that every snapshot is reported as a change."""
+    """Keeps each server's last good state so that every snapshot is reported as a change.
 
-    def __init__(self) -> None:
+    With an `Analyser`, each report also carries event rates and findings.
+    """
+
+    def __init__(self, analyser: Analyser | None = None) -> None:
+        self.analyser = analyser
         self._last_state: dict[str, EventSystemState] = {}
+        self._last_time: dict[str, datetime] = {}
         self._failed_polls: dict[str, int] = {}
 
     def last_state(self, admin: str) -> EventSystemState | None:
         return self._last_state.get(admin)
 
     def update(self, snapshot: Snapshot) -> SnapshotReport:
-        return SnapshotReport(snapshot.time, tuple(map(self._report, snapshot.polls)))
+        states = {poll.admin: self._parse(poll) for poll in snapshot.polls}
+        views = [
+            self._view(admin, state, snapshot.time)
+            for admin, state in states.items()
+            if not isinstance(state, str)
+        ]
+        reports = [self._report(poll, states[poll.admin]) for poll in snapshot.polls]
+        findings, flows = None, ()
+        if self.analyser is not None:
+            failures = {a: s for a, s in states.items() if isinstance(s, str)}
+            analysis = self.analyser.analyse(views, failures)
+            findings, flows = analysis.findings, analysis.backlogs
+            reports = [
+                _with_rates(report, poll.admin, analysis)
+                for report, poll in zip(reports, snapshot.polls, strict=True)
+            ]
+        for view in views:
+            self._last_state[view.admin] = view.state
+            self._last_time[view.admin] = snapshot.time
+        return SnapshotReport(snapshot.time, tuple(reports), findings, flows)
 
-    def _report(self, poll: ServerPoll) -> ServerReport:
+    @staticmethod
+    def _parse(poll: ServerPoll) -> EventSystemState | str:
+        """The state, or why there is none."""
+        if poll.reply is None:
+            return poll.error or "no reply"
         try:
-            state = None if poll.reply is None else parse_reply(poll.reply)
+            return parse_reply(poll.reply)
         except ReplyError as error:
-            state, poll = None, ServerPoll(poll.admin, poll.devices, error=str(error))
-        if state is None:
+            return str(error)
+
+    def _view(self, admin: str, state: EventSystemState, time: datetime) -> ServerView:
+        last_time = self._last_time.get(admin)
+        elapsed = None if last_time is None else (time - last_time).total_seconds()
+        return ServerView(admin, state, self._last_state.get(admin), elapsed)
+
+    def _report(self, poll: ServerPoll, state: EventSystemState | str) -> ServerReport:
+        if isinstance(state, str):
             self._failed_polls[poll.admin] = self._failed_polls.get(poll.admin, 0) + 1
-            return ServerReport(poll.title, error=poll.error or "no reply")
-        report = ServerReport(
+            return ServerReport(poll.admin, poll.title, error=state)
+        return ServerReport(
+            admin=poll.admin,
             title=poll.title,
             diff=diff_states(self._last_state.get(poll.admin), state),
             recovered_after=self._failed_polls.pop(poll.admin, 0),
             server_performance=publisher_table(state.publisher_samples),
             client_performance=subscriber_table(state.subscriber_samples),
         )
-        self._last_state[poll.admin] = state
-        return report
+
+
+def _with_rates(report: ServerReport, admin: str, analysis: Analysis) -> ServerReport:
+    return replace(
+        report,
+        pushed_rates=tuple(r for r in analysis.pushed_rates if r.server == admin),
+        processed_rates=tuple(r for r in analysis.processed_rates if r.server == admin),
+    )

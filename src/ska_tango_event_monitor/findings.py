@@ -1,0 +1,334 @@
+"""Findings: the reasoning the tutorial does by eye, as rules over consecutive snapshots.
+
+Pure: the `Analyser` sees the good replies of all monitored servers at one snapshot (with
+the reply before each) and remembers only what its rules need from earlier snapshots.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from ska_tango_event_monitor.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.flow import Backlog, ServerView, StreamRate, backlogs
+from ska_tango_event_monitor.flow import processed_rates as processed_rates_of
+from ska_tango_event_monitor.flow import pushed_rates as pushed_rates_of
+from ska_tango_event_monitor.names import short_name
+from ska_tango_event_monitor.performance import SAMPLE_RING_SIZE
+from ska_tango_event_monitor.statistics import percentile
+from ska_tango_event_monitor.streams import host_of, is_loopback, stream_key
+
+
+class Severity(IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    kind: str
+    server: str  # admin device, short
+    stream: str | None  # attribute (and event type), short
+    message: str  # the evidence, in numbers
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    backlog_events: int = 5  # a backlog this large, seen in two polls in a row
+    busy_fraction: float = 0.8  # event thread processing this share of the wall time
+    latency_s: float = 1.0  # 90th percentile of the callback latency
+    wake_count: float = 2.0  # mean wakes per event: subscription churn
+    min_samples: int = 10  # fewer samples than this say too little about churn
+
+
+@dataclass(frozen=True)
+class Analysis:
+    pushed_rates: tuple[StreamRate, ...] = ()
+    processed_rates: tuple[StreamRate, ...] = ()
+    backlogs: tuple[Backlog, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass
+class _Memory:
+    """What the rules remember from earlier snapshots."""
+
+    backlog: dict[tuple[str, str], int] = field(default_factory=dict)
+    latency_median: dict[str, float] = field(default_factory=dict)
+    pushed_rate: dict[str, float] = field(default_factory=dict)  # last non-zero, by stream key
+
+
+class Analyser:
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._memory = _Memory()
+
+    def analyse(self, views: Sequence[ServerView], failures: dict[str, str]) -> Analysis:
+        """Rates, backlogs and findings of one snapshot; `failures` are servers with no reply."""
+        pushed = [rate for view in views for rate in pushed_rates_of(view)]
+        self._memory.pushed_rate.update((stream_key(r.name), r.per_second) for r in pushed)
+        processed = [rate for view in views for rate in processed_rates_of(view)]
+        flows = backlogs(views)
+        findings = [
+            *(
+                Finding(Severity.ERROR, "no reply", short_name(a), None, e)
+                for a, e in failures.items()
+            ),
+            *self._backlog_findings(flows, processed),
+            *(f for view in views for f in self._server_findings(view, pushed, processed)),
+        ]
+        return Analysis(tuple(pushed), tuple(processed), tuple(flows), tuple(findings))
+
+    def _server_findings(
+        self, view: ServerView, pushed: list[StreamRate], processed: list[StreamRate]
+    ) -> Iterator[Finding]:
+        diff = diff_states(view.previous, view.state) if view.previous else None
+        yield from _saturation(view, self._memory.pushed_rate, self.thresholds)
+        yield from self._latency(view)
+        yield from _churn(view, self.thresholds)
+        yield from _perf_samples(view)
+        yield from _not_connected(view)
+        yield from _loopback_channels(view)
+        if diff is not None:
+            yield from _missed_events(view, diff)
+            yield from _restarts(view, diff)
+
+    def _backlog_findings(
+        self, flows: list[Backlog], processed: list[StreamRate]
+    ) -> Iterator[Finding]:
+        rates = {rate.name: rate.per_second for rate in processed}
+        seen = {}
+        for flow in flows:
+            key = (flow.subscriber, flow.topic)
+            seen[key] = flow.events
+            before = self._memory.backlog.get(key)
+            limit = self.thresholds.backlog_events
+            if flow.events >= limit and before is not None and before >= limit:
+                yield _backlog_finding(flow, before, rates.get(flow.topic, 0.0))
+        self._memory.backlog = seen
+
+    def _latency(self, view: ServerView) -> Iterator[Finding]:
+        samples = view.state.subscriber_samples or ()
+        latencies = sorted(
+            s.first_callback_latency_micros / 1e6
+            for s in samples
+            if s.first_callback_latency_micros is not None and not s.discarded
+        )
+        if not latencies:
+            return
+        median, p90 = percentile(latencies, 50), percentile(latencies, 90)
+        before = self._memory.latency_median.get(view.admin)
+        self._memory.latency_median[view.admin] = median
+        if p90 < self.thresholds.latency_s:
+            return
+        trend = f", rising from a median of {before:.2f} s" if before and median > before else ""
+        yield Finding(
+            Severity.WARNING,
+            "latency",
+            short_name(view.admin),
+            None,
+            f"callback latency p90 {p90:.2f} s, median {median:.2f} s{trend}: "
+            "events wait in the queue before their callbacks run",
+        )
+
+
+def _backlog_finding(flow: Backlog, before: int, processing_rate: float) -> Finding:
+    change = flow.events - before
+    trend = f"growing (+{change})" if change > 0 else ("shrinking" if change < 0 else "steady")
+    drain = (
+        f"drains in ~{flow.events / processing_rate:.0f} s at {processing_rate:.1f} events/s"
+        if processing_rate > 0
+        else "not draining: nothing processed since the last poll"
+    )
+    return Finding(
+        Severity.ERROR if processing_rate == 0 else Severity.WARNING,
+        "backlog",
+        short_name(flow.subscriber),
+        _stream_label(flow.topic),
+        f"{flow.events} events pushed by {short_name(flow.publisher)} not yet received "
+        f"(last pushed {flow.last_pushed}, last received {flow.last_received}), "
+        f"{trend}; {drain}",
+    )
+
+
+def _saturation(
+    view: ServerView, pushed_rates: dict[str, float], limits: Thresholds
+) -> Iterator[Finding]:
+    samples = [s for s in view.state.subscriber_samples or () if not s.discarded]
+    if not samples or not view.elapsed_s:
+        return
+    busy = sum(s.process_micros for s in samples) / 1e6 / view.elapsed_s
+    if busy < limits.busy_fraction:
+        return
+    by_attribute: dict[str, list[int]] = {}
+    for sample in samples:
+        by_attribute.setdefault(sample.attr_name, []).append(sample.process_micros)
+    worst = sorted(by_attribute.items(), key=lambda item: -sum(item[1]))[:3]
+    culprits = "; ".join(_culprit(view, name, micros, pushed_rates) for name, micros in worst)
+    yield Finding(
+        Severity.WARNING,
+        "saturated",
+        short_name(view.admin),
+        None,
+        f"event thread busy {min(busy, 1):.0%} of the last {view.elapsed_s:.1f} s; {culprits}",
+    )
+
+
+def _culprit(
+    view: ServerView, attribute: str, micros: list[int], pushed_rates: dict[str, float]
+) -> str:
+    """`position 300.6 ms per event x 33, foo/bar/hw/position pushed every ~100 ms`."""
+    text = f"{attribute or '?'} {statistics.fmean(micros) / 1e3:.1f} ms per event x {len(micros)}"
+    subscribed = [
+        key
+        for key in map(stream_key, view.state.subscriptions)
+        if key.rpartition(".")[0].rpartition("/")[2] == attribute.lower() and key in pushed_rates
+    ]
+    if subscribed:
+        fastest = max(subscribed, key=pushed_rates.__getitem__)
+        name = fastest.rpartition(".")[0]
+        text += f", {name} pushed every ~{1e3 / pushed_rates[fastest]:.0f} ms on average"
+    return text
+
+
+def _churn(view: ServerView, limits: Thresholds) -> Iterator[Finding]:
+    wakes = [s.wake_count for s in view.state.subscriber_samples or ()]
+    if len(wakes) < limits.min_samples:
+        return
+    mean = statistics.fmean(wakes)
+    if mean >= limits.wake_count:
+        yield Finding(
+            Severity.WARNING,
+            "churn",
+            short_name(view.admin),
+            None,
+            f"event thread woken {mean:.1f} times per event (max {max(wakes)}): "
+            "frequent (un)subscriptions in this process hold up event processing",
+        )
+
+
+def _perf_samples(view: ServerView) -> Iterator[Finding]:
+    server = short_name(view.admin)
+    for side, samples in (
+        ("server", view.state.publisher_samples),
+        ("client", view.state.subscriber_samples),
+    ):
+        if samples is not None and len(samples) >= SAMPLE_RING_SIZE:
+            yield Finding(
+                Severity.WARNING,
+                "samples lost",
+                server,
+                None,
+                f"{side} sample ring full ({len(samples)} samples): older samples were lost; "
+                "use a shorter --polling-period",
+            )
+    if view.previous is not None and _samples_stolen(view):
+        yield Finding(
+            Severity.WARNING,
+            "samples stolen",
+            server,
+            None,
+            "performance monitoring is on and events flowed, but no samples came back: "
+            "another client is calling QueryEventSystem on this server",
+        )
+
+
+def _samples_stolen(view: ServerView) -> bool:
+    previous, state = view.previous, view.state
+    assert previous is not None
+    pushed = any(
+        p.next_counter > previous.publishers[s].next_counter
+        for s, p in state.publishers.items()
+        if s in previous.publishers
+    )
+    processed = any(
+        sub.event_count > previous.subscriptions[t].event_count
+        for t, sub in state.subscriptions.items()
+        if t in previous.subscriptions
+    )
+    return (
+        pushed and state.publisher_samples == () and previous.publisher_samples is not None
+    ) or (processed and state.subscriber_samples == () and previous.subscriber_samples is not None)
+
+
+def _not_connected(view: ServerView) -> Iterator[Finding]:
+    for entry in view.state.not_connected:
+        yield Finding(
+            Severity.WARNING,
+            "not connected",
+            short_name(view.admin),
+            f"{short_name(entry.device)}/{entry.attribute}.{entry.event_type}",
+            f"subscription not connected (last heartbeat {entry.last_heartbeat}): "
+            "the publisher is unreachable; the keep-alive thread retries every 10 s",
+        )
+
+
+def _loopback_channels(view: ServerView) -> Iterator[Finding]:
+    for channel, endpoint in view.state.event_channels.items():
+        host = endpoint.removeprefix("tcp://").rsplit(":", 1)[0]
+        tango_host = host_of(channel)
+        if is_loopback(host) and tango_host and not is_loopback(tango_host):
+            yield Finding(
+                Severity.INFO,
+                "loopback endpoint",
+                short_name(view.admin),
+                short_name(channel),
+                f"events come from {endpoint}, a loopback address: they reach subscribers "
+                "on the publisher's own host only",
+            )
+
+
+def _missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
+    for change in diff.changed_subscriptions:
+        missed = change.missed_events
+        if missed is None or missed.delta <= 0:
+            continue
+        counter, processed = change.last_received, change.events_processed
+        lost = ""
+        if counter and not counter.went_back:
+            estimate = counter.delta - (processed.delta if processed else 0)
+            lost = f"; about {max(estimate, 0)} events lost"
+        yield Finding(
+            Severity.ERROR,
+            "missed events",
+            short_name(view.admin),
+            _stream_label(change.topic),
+            f"{missed.delta} gap(s) in the server counter detected{lost} "
+            "(publisher-side loss at the ZMQ high-water mark, all subscribers lose the same)",
+        )
+
+
+def _restarts(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
+    server = short_name(view.admin)
+    for change in diff.published:
+        if change.last_pushed.went_back:
+            yield Finding(
+                Severity.WARNING,
+                "restart",
+                server,
+                _stream_label(change.stream),
+                f"publisher counter went back {change.last_pushed.before} -> "
+                f"{change.last_pushed.after}: this server restarted",
+            )
+    for sub in diff.changed_subscriptions:
+        if sub.last_received and sub.last_received.went_back:
+            yield Finding(
+                Severity.INFO,
+                "resubscribed",
+                server,
+                _stream_label(sub.topic),
+                f"last received counter went back {sub.last_received.before} -> "
+                f"{sub.last_received.after}: the publisher restarted and the subscription resumed",
+            )
+
+
+def _stream_label(name: str) -> str:
+    """`foo/bar/hw/position.change` for either side of the stream."""
+    return stream_key(name)

@@ -1,0 +1,30 @@
+"""Joining the two names of one event stream: `X.change` at the publisher, `X.idl5_change`
+at the subscriber (the ZMQ topic), with or without `tango://host:port/` and `#dbase=no`."""
+
+from __future__ import annotations
+
+from ska_tango_event_monitor.names import short_name
+
+_WIRE_PREFIX = "idl5_"
+
+
+def stream_key(name: str) -> str:
+    """The same key for a publisher stream and the subscriber topics of that stream."""
+    base, _, event_type = short_name(name).rpartition(".")
+    return f"{base.lower()}.{event_type.removeprefix(_WIRE_PREFIX)}"
+
+
+def attribute_name(name: str) -> str:
+    """`foo/bar/hw/position` of `tango://h:1/foo/bar/hw/position.idl5_change`."""
+    return short_name(name).rpartition(".")[0]
+
+
+def host_of(name: str) -> str | None:
+    """`h` of `tango://h:1/...`, None without a prefix."""
+    if not name.lower().startswith("tango://"):
+        return None
+    return name[len("tango://") :].split("/", 1)[0].rsplit(":", 1)[0]
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in ("localhost", "::1", "[::1]")

@@ -1,0 +1,55 @@
+"""Findings gathered over a whole run, for the summary at exit and for `--fail-on`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ska_tango_event_monitor.findings import Finding, Severity
+
+
+@dataclass(frozen=True)
+class RecurringFinding:
+    """One kind of finding on one server and stream, over all the snapshots that raised it."""
+
+    last: Finding
+    severity: Severity  # the worst seen
+    snapshots: int
+    first_time: datetime
+    last_time: datetime
+
+
+class FindingsLog:
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str, str | None], RecurringFinding] = {}
+        self.snapshots = 0
+        self.first_time: datetime | None = None
+        self.last_time: datetime | None = None
+
+    def add(self, time: datetime, findings: Iterable[Finding]) -> None:
+        self.snapshots += 1
+        self.first_time = self.first_time or time
+        self.last_time = time
+        for finding in findings:
+            key = (finding.kind, finding.server, finding.stream)
+            known = self._entries.get(key)
+            if known is None:
+                self._entries[key] = RecurringFinding(finding, finding.severity, 1, time, time)
+            else:
+                self._entries[key] = replace(
+                    known,
+                    last=finding,
+                    severity=max(known.severity, finding.severity),
+                    snapshots=known.snapshots + 1,
+                    last_time=time,
+                )
+
+    @property
+    def entries(self) -> list[RecurringFinding]:
+        """Worst first, then in the order they were first raised."""
+        return sorted(self._entries.values(), key=lambda entry: -entry.severity)
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((entry.severity for entry in self._entries.values()), default=None)
