@@ -62,7 +62,7 @@ class _Memory:
 
     backlog: dict[tuple[str, str], int] = field(default_factory=dict)
     latency_median: dict[str, float] = field(default_factory=dict)
-    pushed_rate: dict[str, float] = field(default_factory=dict)  # last non-zero, by stream key
+    peak_pushed_rate: dict[str, float] = field(default_factory=dict)  # by stream key
 
 
 class Analyser:
@@ -73,7 +73,10 @@ class Analyser:
     def analyse(self, views: Sequence[ServerView], failures: dict[str, str]) -> Analysis:
         """Rates, backlogs and findings of one snapshot; `failures` are servers with no reply."""
         pushed = [rate for view in views for rate in pushed_rates_of(view)]
-        self._memory.pushed_rate.update((stream_key(r.name), r.per_second) for r in pushed)
+        peaks = self._memory.peak_pushed_rate
+        for rate in pushed:
+            key = stream_key(rate.name)
+            peaks[key] = max(peaks.get(key, 0.0), rate.per_second)
         processed = [rate for view in views for rate in processed_rates_of(view)]
         flows = backlogs(views)
         findings = [
@@ -90,7 +93,7 @@ class Analyser:
         self, view: ServerView, pushed: list[StreamRate], processed: list[StreamRate]
     ) -> Iterator[Finding]:
         diff = diff_states(view.previous, view.state) if view.previous else None
-        yield from _saturation(view, self._memory.pushed_rate, self.thresholds)
+        yield from _saturation(view, self._memory.peak_pushed_rate, self.thresholds)
         yield from self._latency(view)
         yield from _churn(view, self.thresholds)
         yield from _perf_samples(view)
@@ -184,7 +187,10 @@ def _saturation(
 def _culprit(
     view: ServerView, attribute: str, micros: list[int], pushed_rates: dict[str, float]
 ) -> str:
-    """`position 300.6 ms per event x 33, foo/bar/hw/position pushed every ~100 ms`."""
+    """`position 300.6 ms per event x 33, foo/bar/hw/position pushed up to every ~100 ms`.
+
+    The push rate is the highest seen over a whole poll period: the rate while pushing.
+    """
     text = f"{attribute or '?'} {statistics.fmean(micros) / 1e3:.1f} ms per event x {len(micros)}"
     subscribed = [
         key
@@ -194,7 +200,7 @@ def _culprit(
     if subscribed:
         fastest = max(subscribed, key=pushed_rates.__getitem__)
         name = fastest.rpartition(".")[0]
-        text += f", {name} pushed every ~{1e3 / pushed_rates[fastest]:.0f} ms on average"
+        text += f", {name} pushed up to every ~{1e3 / pushed_rates[fastest]:.0f} ms"
     return text
 
 

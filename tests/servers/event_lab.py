@@ -1,7 +1,13 @@
 """Small device servers for the integration tests, named unlike the tutorial on purpose.
 
-`EventSource` pushes change events of `value` on command; `EventSink` subscribes to the
-`value` change events of the devices in its `sources` property (or given to `Subscribe`).
+`EventSource` pushes change events of `value` on command (`Push(n)`, `PushBurst(n)` in the
+background, or `StartPushing(rate_hz)` until `StopPushing()`); its `quiet` attribute has
+change events that are never pushed (a topic to churn on). `EventSink` subscribes to the
+`value` change events of the devices in its `sources` property (or given to `Subscribe`),
+stateless, so a source whose server does not run stays in `not_connected`; its callback
+sleeps `callback_delay` seconds (property, or `SetDelay(seconds)`); `Churn(n)` subscribes
+to and unsubscribes from `churn_target` (`device/attribute`) n times in the background
+(until `StopChurn()`).
 With a database: `python event_lab.py INSTANCE` (server EventLab/INSTANCE). Without one:
 `EVENT_LAB_CLASS=EventSource python event_lab.py INSTANCE -nodb -dlist a/b/c -ORBendPoint ...`.
 """
@@ -10,8 +16,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 
-from tango import DeviceProxy, DevState, EventData, EventType
+from tango import DeviceProxy, DevState, EnsureOmniThread, EventData, EventType
 from tango.server import Device, attribute, command, device_property, run
 
 SERVER_NAME = "EventLab"
@@ -21,37 +29,118 @@ class EventSource(Device):
     def init_device(self) -> None:
         super().init_device()
         self._value = 0
+        self._lock = threading.Lock()
+        self._stop_pushing = threading.Event()
+        self._pusher: threading.Thread | None = None
+        self._bursts: list[threading.Thread] = []
         self.set_change_event("value", True, False)
+        self.set_change_event("quiet", True, False)
         self.set_state(DevState.ON)
+
+    def delete_device(self) -> None:
+        self.StopPushing()
+        for burst in self._bursts:
+            burst.join()
+        self._bursts = []
 
     @attribute(dtype=int)
     def value(self) -> int:
         return self._value
 
+    @attribute(dtype=int)
+    def quiet(self) -> int:
+        return 0
+
+    @attribute(dtype=bool)
+    def pushing(self) -> bool:
+        """A background pusher (`StartPushing`) or burst (`PushBurst`) is running."""
+        return (self._pusher is not None and self._pusher.is_alive()) or any(
+            burst.is_alive() for burst in self._bursts
+        )
+
     @command(dtype_in=int)
     def Push(self, count: int) -> None:
         for _ in range(count):
+            self._push_one()
+
+    @command(dtype_in=int)
+    def PushBurst(self, count: int) -> None:
+        """Push `count` events as fast as possible, in the background (returns at once)."""
+        self._bursts = [burst for burst in self._bursts if burst.is_alive()]
+        burst = threading.Thread(target=self._burst, args=(count,), daemon=True)
+        self._bursts.append(burst)
+        burst.start()
+
+    @command(dtype_in=float)
+    def StartPushing(self, rate_hz: float) -> None:
+        """Push one event every 1/rate_hz seconds until `StopPushing`."""
+        if rate_hz <= 0:
+            raise ValueError("the rate must be above 0")
+        self.StopPushing()
+        self._stop_pushing.clear()
+        self._pusher = threading.Thread(target=self._push_at, args=(rate_hz,), daemon=True)
+        self._pusher.start()
+
+    @command
+    def StopPushing(self) -> None:
+        self._stop_pushing.set()
+        if self._pusher is not None:
+            self._pusher.join()
+            self._pusher = None
+
+    def _push_one(self) -> None:
+        with self._lock:
             self._value += 1
             self.push_change_event("value", self._value)
+
+    def _burst(self, count: int) -> None:
+        with EnsureOmniThread():
+            for _ in range(count):
+                self._push_one()
+
+    def _push_at(self, rate_hz: float) -> None:
+        period = 1.0 / rate_hz
+        with EnsureOmniThread():
+            next_push = time.monotonic()
+            while not self._stop_pushing.is_set():
+                self._push_one()
+                next_push += period
+                self._stop_pushing.wait(max(0.0, next_push - time.monotonic()))
 
 
 class EventSink(Device):
     sources = device_property(dtype=(str,), default_value=[])
+    callback_delay = device_property(dtype=float, default_value=0.0)
+    churn_target = device_property(dtype=str, default_value="")
 
     def init_device(self) -> None:
         super().init_device()
         self._received = 0
+        self._delay = self.callback_delay
+        self._churn_cycles = 0
+        self._stop_churn = threading.Event()
+        self._churner: threading.Thread | None = None
         self._subscriptions: list[tuple[DeviceProxy, int]] = []
         for source in self.sources:
             self.Subscribe(source)
         self.set_state(DevState.ON)
 
     def delete_device(self) -> None:
+        self.StopChurn()
         self.UnsubscribeAll()
 
     @attribute(dtype=int)
     def received(self) -> int:
         return self._received
+
+    @attribute(dtype=int)
+    def churn_cycles(self) -> int:
+        """Subscribe/unsubscribe cycles done by `Churn` so far."""
+        return self._churn_cycles
+
+    @attribute(dtype=float)
+    def delay(self) -> float:
+        return self._delay
 
     @command(dtype_in=str)
     def Subscribe(self, source: str) -> None:
@@ -67,7 +156,51 @@ class EventSink(Device):
             proxy.unsubscribe_event(subscription)
         self._subscriptions = []
 
+    @command(dtype_in=float)
+    def SetDelay(self, seconds: float) -> None:
+        """Sleep this long in every callback from now on (0: a fast subscriber)."""
+        if seconds < 0:
+            raise ValueError("the delay must be 0 or more")
+        self._delay = seconds
+
+    @command(dtype_in=int)
+    def Churn(self, cycles: int) -> None:
+        """Subscribe to and unsubscribe from `churn_target` `cycles` times, in the background."""
+        if not self.churn_target or "/" not in self.churn_target:
+            raise ValueError("set the churn_target property to device/attribute")
+        if self._churner is not None and self._churner.is_alive():
+            raise RuntimeError("already churning")
+        self._stop_churn.clear()
+        self._churn_cycles = 0
+        self._churner = threading.Thread(target=self._churn, args=(cycles,), daemon=True)
+        self._churner.start()
+
+    @command
+    def StopChurn(self) -> None:
+        self._stop_churn.set()
+        if self._churner is not None:
+            self._churner.join()
+            self._churner = None
+
+    def _churn(self, cycles: int) -> None:
+        device, _, attribute_name = self.churn_target.rpartition("/")
+        with EnsureOmniThread():
+            proxy = DeviceProxy(device)
+            for _ in range(cycles):
+                if self._stop_churn.is_set():
+                    break
+                subscription = proxy.subscribe_event(
+                    attribute_name, EventType.CHANGE_EVENT, self._on_churn
+                )
+                proxy.unsubscribe_event(subscription)
+                self._churn_cycles += 1
+
+    def _on_churn(self, event: EventData) -> None:
+        pass
+
     def _on_value(self, event: EventData) -> None:
+        if self._delay:
+            time.sleep(self._delay)
         if not event.err:
             self._received += 1
 
