@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 DATA = Path(__file__).parent / "data"
 SERVERS = Path(__file__).parent / "servers"
 

@@ -168,3 +168,11 @@ class AdminDevice:
             proxy.set_timeout_millis(self._timeout_ms)
             self._proxy = proxy
         return self._proxy
+
+
+def query_this_process() -> str:
+    """The calling process's own event system as a client (pytango >= 10.3), e.g. a test."""
+    api = tango.ApiUtil.instance()
+    if not hasattr(api, "query_event_system"):
+        raise UnsupportedServerError("this pytango has no ApiUtil.query_event_system (>= 10.3)")
+    return api.query_event_system()

@@ -156,8 +156,7 @@ class ReportHistory:
         if report.findings is not None:
             self.analysed = True
             self.marks += [
-                FindingMark(index, f.severity, f.kind, f.server, f.stream)
-                for f in report.findings
+                FindingMark(index, f.severity, f.kind, f.server, f.stream) for f in report.findings
             ]
 
     def server(self, admin: str) -> ServerHistory | None:
