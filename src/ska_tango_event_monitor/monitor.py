@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -43,14 +44,15 @@ class Monitor:
         return Snapshot(time, tuple(self._server_poll(s, outcomes[s.admin]) for s in self.servers))
 
     def _server_poll(self, server: MonitoredServer, outcome: Outcome[str]) -> ServerPoll:
-        if outcome.ok:
-            try:
-                reply = decode_reply(outcome.value or "")
-            except ReplyError as error:
-                return ServerPoll(server.admin, server.devices, error=str(error))
-            self.unsupported.discard(server.admin)
-            return ServerPoll(server.admin, server.devices, reply=reply)
-        return ServerPoll(server.admin, server.devices, error=self._failure(server.admin, outcome))
+        poll = ServerPoll(server.admin, server.devices, duration_s=outcome.duration_s)
+        if not outcome.ok:
+            return replace(poll, error=self._failure(server.admin, outcome))
+        try:
+            reply = decode_reply(outcome.value or "")
+        except ReplyError as error:
+            return replace(poll, error=str(error))
+        self.unsupported.discard(server.admin)
+        return replace(poll, reply=reply)
 
     def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
         if outcome.pending_for is not None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -27,6 +27,7 @@ class Outcome(Generic[T]):
     value: T | None = None
     error: BaseException | None = None
     pending_for: float | None = None  # seconds the call has been running without an answer
+    duration_s: float | None = field(default=None, compare=False)  # how long the call took
 
     @property
     def ok(self) -> bool:
@@ -38,6 +39,7 @@ class _Worker:
         self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future]] = queue.SimpleQueue()
         self.current: Future | None = None
         self.started_at = 0.0
+        self.last_duration = 0.0
         threading.Thread(target=self._run, name=name, daemon=True).start()
 
     @property
@@ -54,9 +56,13 @@ class _Worker:
         while True:
             call, future = self._jobs.get()
             try:
-                future.set_result(call())
+                value = call()
             except BaseException as error:  # reported to the caller, never lost
+                self.last_duration = time.monotonic() - self.started_at
                 future.set_exception(error)
+            else:
+                self.last_duration = time.monotonic() - self.started_at
+                future.set_result(value)
 
 
 class ParallelCalls(Generic[K]):
@@ -87,5 +93,8 @@ class ParallelCalls(Generic[K]):
     def _outcome(self, key: K, future: Future) -> Outcome:
         if not future.done():
             return Outcome(pending_for=time.monotonic() - self._workers[key].started_at)
+        duration = self._workers[key].last_duration
         error = future.exception()
-        return Outcome(error=error) if error is not None else Outcome(value=future.result())
+        if error is not None:
+            return Outcome(error=error, duration_s=duration)
+        return Outcome(value=future.result(), duration_s=duration)

@@ -40,6 +40,8 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
 
 def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     entry: dict[str, Any] = {"admin": poll.admin, "devices": list(poll.devices)}
+    if poll.duration_s is not None:
+        entry["duration_s"] = round(poll.duration_s, 6)
     if poll.reply is not None:
         entry["reply"] = poll.reply
     else:
@@ -58,6 +60,7 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
                 devices=tuple(entry["devices"]),
                 reply=entry.get("reply"),
                 error=entry.get("error"),
+                duration_s=entry.get("duration_s"),
             )
             for entry in line["servers"]
         ),
