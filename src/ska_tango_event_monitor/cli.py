@@ -140,6 +140,23 @@ def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
         "or the polling period if shorter)",
     )
     parser.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="monitor the running device servers matching Executable/instance "
+        "(e.g. 'MyServer/*'),"
+        " picked from the Tango database and followed as they start and stop; repeatable",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="monitor every running device server (like --server '*')",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="print the servers that would be monitored and exit"
+    )
+    parser.add_argument(
         "--replay",
         type=Path,
         metavar="FILE",
@@ -234,10 +251,13 @@ def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> ar
         )
     if options.append and options.output is None:
         parser.error("--append needs --output FILE")
-    if options.replay is not None and options.devices:
-        parser.error("give either DEVICE... or --replay FILE, not both")
-    if options.replay is None and not options.devices:
-        parser.error("the following arguments are required: DEVICE (or --replay FILE)")
+    sources = [bool(options.devices), bool(options.server or options.all), bool(options.replay)]
+    if sum(sources) > 1:
+        parser.error("give one of DEVICE..., --server/--all, or --replay FILE")
+    if not any(sources):
+        parser.error("the following arguments are required: DEVICE (or --server, --all, --replay)")
+    if options.list and options.replay:
+        parser.error("--list goes with DEVICE... or --server/--all, not --replay")
     return options
 
 

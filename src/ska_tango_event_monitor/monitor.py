@@ -29,13 +29,21 @@ class Monitor:
         timeout_s: float,
         now: Callable[[], datetime] = datetime.now,
     ) -> None:
-        self.servers = tuple(servers)
         self.timeout_s = timeout_s
         self._now = now
-        self._admins = {s.admin: AdminDevice(s.admin, timeout_s) for s in servers}
+        self._admins: dict[str, AdminDevice] = {}
         self._calls: ParallelCalls[str] = ParallelCalls()
         self.unsupported: set[str] = set()
         self.perf_enabled: set[str] = set()
+        self.set_servers(servers)
+
+    def set_servers(self, servers: Sequence[MonitoredServer]) -> None:
+        """Monitor these servers from the next poll on (discovery adds and drops some)."""
+        self.servers = tuple(servers)
+        admins = {s.admin for s in servers}
+        self._admins = {a: self._admins.get(a) or AdminDevice(a, self.timeout_s) for a in admins}
+        self._calls.retain(admins)
+        self.perf_enabled &= admins
 
     def poll(self) -> Snapshot:
         time = self._now()

@@ -36,7 +36,9 @@ class Outcome(Generic[T]):
 
 class _Worker:
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = (
+            queue.SimpleQueue()
+        )
         self.current: Future | None = None
         self.started_at = 0.0
         self.last_duration = 0.0
@@ -52,9 +54,12 @@ class _Worker:
         self._jobs.put((call, future))
         return future
 
+    def stop(self) -> None:
+        self._jobs.put(None)
+
     def _run(self) -> None:
-        while True:
-            call, future = self._jobs.get()
+        while (job := self._jobs.get()) is not None:
+            call, future = job
             try:
                 value = call()
             except BaseException as error:  # reported to the caller, never lost
@@ -84,6 +89,11 @@ class ParallelCalls(Generic[K]):
         for key, future in futures.items():
             outcomes[key] = self._outcome(key, future)
         return {key: outcomes[key] for key in calls}
+
+    def retain(self, keys: set[K]) -> None:
+        """Let the workers of other keys end (after their call in flight, if any)."""
+        for key in self._workers.keys() - keys:
+            self._workers.pop(key).stop()
 
     def _worker(self, key: K) -> _Worker:
         if key not in self._workers:

@@ -20,10 +20,13 @@ from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.monitor import Monitor
 from ska_tango_event_monitor.output import ReportWriter
 from ska_tango_event_monitor.recording import Recorder, RecordingError
+from ska_tango_event_monitor.session import ServerPoll
 from ska_tango_event_monitor.tango_client import (
     ConfigurationError,
     DeviceResolver,
+    MonitoredServer,
     MonitorSetupError,
+    ServerDiscovery,
     UnknownDeviceError,
 )
 
@@ -34,10 +37,13 @@ _SETUP_STATUS = {
 
 
 def run(options: argparse.Namespace, env: Environment) -> int:
+    discovery = None if options.devices else ServerDiscovery(options.server or ["*"])
     try:
-        servers = DeviceResolver().resolve(options.devices)
+        servers = discovery.discover() if discovery else DeviceResolver().resolve(options.devices)
     except MonitorSetupError as error:
         return fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
+    if options.list:
+        return _list(env, servers)
     try:
         recorder = Recorder(options.output, options.append) if options.output else None
     except RecordingError as error:
@@ -46,7 +52,7 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     writer = writer_for(options, env)
     try:
         with _sigterm_as_interrupt():
-            status = _poll_loop(options, env, monitor, recorder, writer)
+            status = _poll_loop(options, env, monitor, recorder, writer, discovery)
     except KeyboardInterrupt:
         status = None
     finally:
@@ -63,6 +69,7 @@ def _poll_loop(
     monitor: Monitor,
     recorder: Recorder | None,
     writer: ReportWriter,
+    discovery: ServerDiscovery | None,
 ) -> int | None:
     """None when done (--count reached), else the exit status of a failure."""
     session = session_for(options)
@@ -72,8 +79,10 @@ def _poll_loop(
     snapshots = 0
     while True:
         started = time.monotonic()
+        if discovery is not None and snapshots > 0:
+            _follow(env, monitor, discovery)
         snapshot = monitor.poll()
-        if snapshots == 0 and monitor.unsupported:
+        if snapshots == 0 and monitor.unsupported and discovery is None:
             return fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
         if recorder is not None:
             recorder.write(snapshot)
@@ -98,6 +107,27 @@ def _wait_for_next_poll(
         return now
     time.sleep(next_poll - now)
     return next_poll
+
+
+def _follow(env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> None:
+    """Pick up servers that started, drop those that stopped (they unexported)."""
+    try:
+        servers = discovery.discover()
+    except ConfigurationError as error:
+        _warn(env, f"{error}; still monitoring the servers found before")
+        return
+    before, now = {s.admin for s in monitor.servers}, {s.admin for s in servers}
+    for admin in sorted(now - before):
+        _warn(env, f"{admin} started: monitoring it")
+    for admin in sorted(before - now):
+        _warn(env, f"{admin} stopped (no longer exported): no longer monitored")
+    monitor.set_servers(servers)
+
+
+def _list(env: Environment, servers: list[MonitoredServer]) -> int:
+    for server in servers:
+        env.stdout.write(ServerPoll(server.admin, server.devices).title + "\n")
+    return ExitStatus.OK
 
 
 def _switch_perf_on(env: Environment, monitor: Monitor, admins: list[str]) -> None:

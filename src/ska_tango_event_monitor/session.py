@@ -32,6 +32,8 @@ class ServerPoll:
 
     @property
     def title(self) -> str:
+        if not self.devices:  # picked from the database, not asked for by device
+            return short_name(self.admin)
         return f"{short_name(self.admin)} (from {', '.join(map(short_name, self.devices))})"
 
 

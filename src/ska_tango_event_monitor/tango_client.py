@@ -5,6 +5,7 @@ The only module that imports `tango`; everything it returns is plain data or str
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,6 +116,30 @@ class DeviceResolver:
                 f"cannot reach device {name.full_name()} (no database): {describe_failure(error)}"
             ) from None
         return admin if admin.startswith("tango://") else name.full_name(admin)
+
+
+class ServerDiscovery:
+    """Running device servers picked from the Tango database by `Executable/instance` pattern."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(p.lower() for p in patterns)
+        self._database: tango.Database | None = None
+
+    def discover(self) -> list[MonitoredServer]:
+        """Servers whose admin device is exported now; ConfigurationError without database."""
+        if self._database is None:
+            self._database = _connect_database(DeviceName("dserver/*/*"))
+        try:
+            exported = list(self._database.get_device_exported("dserver/*"))
+        except tango.DevFailed as error:
+            raise ConfigurationError(
+                f"cannot list the device servers in the Tango database: {describe_failure(error)}"
+            ) from None
+        return [
+            MonitoredServer(admin, ())
+            for admin in sorted(exported, key=str.lower)
+            if any(fnmatch.fnmatchcase(admin[len("dserver/") :].lower(), p) for p in self.patterns)
+        ]
 
 
 def _parse(text: str) -> DeviceName:
