@@ -15,7 +15,7 @@ from typing import IO, Any, NoReturn, TextIO
 from ska_tango_event_monitor import __version__
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.findings import Analyser, Severity, Thresholds
-from ska_tango_event_monitor.output import ReportWriter
+from ska_tango_event_monitor.output import ReportWriter, check_writable
 from ska_tango_event_monitor.session import MonitorSession
 
 PROG = "ska-tango-event-monitor"
@@ -163,6 +163,12 @@ def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
         help="print the report of a recording (plain or compressed) instead of polling",
     )
     parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="write a self-contained HTML report with plots and findings (live: at exit)",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
@@ -297,7 +303,17 @@ def session_for(options: argparse.Namespace) -> MonitorSession:
 
 
 def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
-    return ReportWriter(env.stdout, options.format, analysis=not options.no_analysis)
+    """Raises ReportFileError when --report cannot be written."""
+    if options.report is not None:
+        check_writable(options.report)
+    source = options.replay.name if options.replay else " ".join(options.devices or options.server)
+    return ReportWriter(
+        env.stdout,
+        options.format,
+        analysis=not options.no_analysis,
+        html_path=options.report,
+        title=source or "all servers",
+    )
 
 
 def final_status(writer: ReportWriter, options: argparse.Namespace) -> ExitStatus:

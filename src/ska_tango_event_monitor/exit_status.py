@@ -10,5 +10,5 @@ class ExitStatus(IntEnum):
     TANGO_SETUP = 3  # TANGO_HOST not set, or the Tango database cannot be reached
     UNKNOWN_DEVICE = 4  # a device or admin device that is not known / malformed name
     UNSUPPORTED_SERVER = 5  # a server without QueryEventSystem (Tango < 10.1)
-    RECORDING_ERROR = 6  # the recording cannot be written, or read (corrupt, empty, unknown)
+    RECORDING_ERROR = 6  # the recording (or --report) cannot be written, or read (corrupt...)
     FINDINGS = 7  # --fail-on: a finding at or above the given severity was raised

@@ -18,7 +18,7 @@ from ska_tango_event_monitor.flow import pushed_rates as pushed_rates_of
 from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.performance import SAMPLE_RING_SIZE
 from ska_tango_event_monitor.statistics import percentile
-from ska_tango_event_monitor.streams import host_of, is_loopback, stream_key
+from ska_tango_event_monitor.streams import attribute_name, host_of, is_loopback, stream_key
 
 
 class Severity(IntEnum):
@@ -60,7 +60,7 @@ class Analysis:
 class _Memory:
     """What the rules remember from earlier snapshots."""
 
-    backlog: dict[tuple[str, str], int] = field(default_factory=dict)
+    backlog: dict[tuple[str, str], Backlog] = field(default_factory=dict)
     latency_median: dict[str, float] = field(default_factory=dict)
     peak_pushed_rate: dict[str, float] = field(default_factory=dict)  # by stream key
 
@@ -107,15 +107,16 @@ class Analyser:
         self, flows: list[Backlog], processed: list[StreamRate]
     ) -> Iterator[Finding]:
         rates = {rate.name: rate.per_second for rate in processed}
-        seen = {}
+        limit = self.thresholds.backlog_events
         for flow in flows:
-            key = (flow.subscriber, flow.topic)
-            seen[key] = flow.events
-            before = self._memory.backlog.get(key)
-            limit = self.thresholds.backlog_events
-            if flow.events >= limit and before is not None and before >= limit:
-                yield _backlog_finding(flow, before, rates.get(flow.topic, 0.0))
-        self._memory.backlog = seen
+            before = self._memory.backlog.get((flow.subscriber, flow.topic))
+            if before is None or before.events <= 0 or flow.events <= 0:
+                continue
+            if flow.events >= limit and before.events >= limit:
+                yield _backlog_finding(flow, before.events, rates.get(flow.topic, 0.0))
+            elif flow.last_received == before.last_received:
+                yield _delayed_finding(flow, flows)
+        self._memory.backlog = {(flow.subscriber, flow.topic): flow for flow in flows}
 
     def _latency(self, view: ServerView) -> Iterator[Finding]:
         samples = view.state.subscriber_samples or ()
@@ -158,6 +159,29 @@ def _backlog_finding(flow: Backlog, before: int, processing_rate: float) -> Find
         f"{flow.events} events pushed by {short_name(flow.publisher)} not yet received "
         f"(last pushed {flow.last_pushed}, last received {flow.last_received}), "
         f"{trend}; {drain}",
+    )
+
+
+def _delayed_finding(flow: Backlog, flows: list[Backlog]) -> Finding:
+    """A stream with few events, none received for a whole poll: what the tutorial's
+    TopDevice suffered (its Mode.IDLE queued behind the position events)."""
+    ahead = [
+        f"{other.events} events of {attribute_name(other.topic)}"
+        for other in flows
+        if other.subscriber == flow.subscriber
+        and other.publisher == flow.publisher
+        and other.topic != flow.topic
+        and other.events > flow.events
+    ]
+    behind = f"; queued behind {', '.join(ahead)} from the same publisher" if ahead else ""
+    return Finding(
+        Severity.WARNING,
+        "delayed",
+        short_name(flow.subscriber),
+        _stream_label(flow.topic),
+        f"{flow.events} event(s) pushed by {short_name(flow.publisher)} and not received "
+        f"since the last poll (last pushed {flow.last_pushed}, last received "
+        f"{flow.last_received}){behind}",
     )
 
 

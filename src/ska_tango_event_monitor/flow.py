@@ -73,7 +73,12 @@ def processed_rates(view: ServerView) -> list[StreamRate]:
 
 
 def backlogs(views: Sequence[ServerView]) -> list[Backlog]:
-    """Every subscription joined to its publisher, when both servers are monitored."""
+    """Every subscription joined to its publisher, when both servers are monitored.
+
+    A subscription that has received nothing yet (server counter 0) is left out: the
+    publisher's counter is shared by all its subscribers and may have been moving long
+    before this one subscribed.
+    """
     publishers = {
         stream_key(stream): (view.admin, publisher)
         for view in views
@@ -82,7 +87,8 @@ def backlogs(views: Sequence[ServerView]) -> list[Backlog]:
     found = []
     for view in views:
         for topic, subscription in sorted(view.state.subscriptions.items()):
-            if (match := publishers.get(stream_key(topic))) is None:
+            match = publishers.get(stream_key(topic))
+            if match is None or subscription.server_counter == 0:
                 continue
             admin, publisher = match
             found.append(

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import TextIO
 
 from ska_tango_event_monitor.export import dumps, summary_to_json
 from ska_tango_event_monitor.findings import Severity
+from ska_tango_event_monitor.html_report import render_html
 from ska_tango_event_monitor.report import SNAPSHOT_SEPARATOR, render_snapshot, render_summary
 from ska_tango_event_monitor.session import SnapshotReport
 from ska_tango_event_monitor.summary import FindingsLog
+from ska_tango_event_monitor.timeseries import ReportHistory
 
 
 class ReportWriter:
-    def __init__(self, stdout: TextIO, output_format: str = "text", analysis: bool = True) -> None:
+    def __init__(
+        self,
+        stdout: TextIO,
+        output_format: str = "text",
+        analysis: bool = True,
+        html_path: Path | None = None,
+        title: str = "",
+    ) -> None:
         self._stdout = stdout
         self._json = output_format == "json"
         self._analysis = analysis
         self.findings = FindingsLog()
         self._written = 0
+        self._html_path, self._title = html_path, title
+        self._history = ReportHistory() if html_path is not None else None
 
     def write(self, report: SnapshotReport) -> None:
         if report.findings is not None:
             self.findings.add(report.time, report.findings)
+        if self._history is not None:
+            self._history.add(report)
         if self._json:
             text = dumps(report)
         else:
@@ -30,7 +46,9 @@ class ReportWriter:
         self._print(text)
 
     def finish(self) -> None:
-        """The summary of findings, once at the end of a run with analysis."""
+        """The HTML report, and the summary of findings once at the end of a run."""
+        if self._history is not None and self._html_path is not None:
+            write_html(self._html_path, render_html(self._history, self.findings, self._title))
         if not self._analysis or self.findings.snapshots == 0:
             return
         if self._json:
@@ -46,3 +64,33 @@ class ReportWriter:
     def _print(self, text: str) -> None:
         self._stdout.write(text + "\n")
         self._stdout.flush()
+
+
+class ReportFileError(OSError):
+    """The HTML report cannot be written."""
+
+
+def check_writable(path: Path) -> None:
+    """Fail at start, not after an hour of monitoring, if the report cannot be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ReportFileError(f"cannot write the report {path}: no writable folder {folder}")
+
+
+def write_html(path: Path, html: str) -> None:
+    """Atomically: a reader never sees half a report."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(html)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -12,16 +12,17 @@ from ska_tango_event_monitor.cli import (
     writer_for,
 )
 from ska_tango_event_monitor.exit_status import ExitStatus
+from ska_tango_event_monitor.output import ReportFileError
 from ska_tango_event_monitor.recording import RecordingError, read_recording
 
 
 def replay(options: argparse.Namespace, env: Environment) -> int:
-    session, writer = session_for(options), writer_for(options, env)
     try:
+        session, writer = session_for(options), writer_for(options, env)
         for number, snapshot in enumerate(read_recording(options.replay), start=1):
             writer.write(session.update(snapshot))
             if number == options.count:
                 break
-    except RecordingError as error:
+    except (RecordingError, ReportFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     return final_status(writer, options)

@@ -18,7 +18,7 @@ from ska_tango_event_monitor.cli import (
 )
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.monitor import Monitor
-from ska_tango_event_monitor.output import ReportWriter
+from ska_tango_event_monitor.output import ReportFileError, ReportWriter
 from ska_tango_event_monitor.recording import Recorder, RecordingError
 from ska_tango_event_monitor.session import ServerPoll
 from ska_tango_event_monitor.tango_client import (
@@ -45,11 +45,11 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     if options.list:
         return _list(env, servers)
     try:
+        writer = writer_for(options, env)
         recorder = Recorder(options.output, options.append) if options.output else None
-    except RecordingError as error:
+    except (RecordingError, ReportFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     monitor = Monitor(servers, options.timeout, now=env.now)
-    writer = writer_for(options, env)
     try:
         with _sigterm_as_interrupt():
             status = _poll_loop(options, env, monitor, recorder, writer, discovery)

@@ -14,7 +14,6 @@ from datetime import datetime
 from ska_tango_event_monitor.diff import ServerDiff
 from ska_tango_event_monitor.findings import Severity
 from ska_tango_event_monitor.flow import Backlog, StreamRate
-from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.performance import PerformanceTable
 from ska_tango_event_monitor.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.streams import stream_key
@@ -158,9 +157,3 @@ class ReportHistory:
             self.marks += [
                 FindingMark(index, f.severity, f.kind, f.server, f.stream) for f in report.findings
             ]
-
-    def server(self, admin: str) -> ServerHistory | None:
-        """By admin device, full or short name."""
-        return self.servers.get(admin) or next(
-            (h for h in self.servers.values() if short_name(h.admin) == short_name(admin)), None
-        )
