@@ -1,0 +1,477 @@
+"""The visual report: series taken from recordings, escaping, and the page in a real browser."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import re
+import select
+import shutil
+import statistics
+import struct
+import subprocess
+import time
+import weakref
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ska_tango_event_monitor.findings import Analyser
+from ska_tango_event_monitor.html_report import PALETTE, render_html
+from ska_tango_event_monitor.recording import read_recording, snapshot_from_json
+from ska_tango_event_monitor.session import MonitorSession, Snapshot
+from ska_tango_event_monitor.summary import FindingsLog
+from ska_tango_event_monitor.timeseries import ReportHistory, Series
+
+DATA = Path(__file__).parent / "data"
+SCAN = DATA / "slow_callback_scan.jsonl"
+HW, TOP = "dserver/MyServer/hw", "dserver/MyServer/top"
+POSITION, MODE = "foo/bar/hw/position.change", "foo/bar/hw/mode.change"
+# Anything that would make the page fetch something or run code.
+EXTERNAL = re.compile(
+    r"<script|<link|<img|<iframe|<object|<embed|\bsrc=|\bhref=|url\(|@import", re.I
+)
+
+
+def run(snapshots: list[Snapshot], analyse: bool = True) -> tuple[ReportHistory, FindingsLog]:
+    """What the command does with `--report`: every report into the history and the log."""
+    session = MonitorSession(Analyser() if analyse else None)
+    history, log = ReportHistory(), FindingsLog()
+    for snapshot in snapshots:
+        report = session.update(snapshot)
+        history.add(report)
+        if report.findings is not None:
+            log.add(report.time, report.findings)
+    return history, log
+
+
+def raw_lines(path: Path = SCAN) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def raw_reply(line: dict[str, Any], admin: str) -> dict[str, Any]:
+    return next(s["reply"] for s in line["servers"] if s["admin"] == admin)
+
+
+def by_suffix(mapping: dict[str, Any], suffix: str) -> Any:
+    """The value whose key (`tango://host:port/...`) ends with `suffix`."""
+    return next(value for key, value in mapping.items() if key.endswith(suffix))
+
+
+def pushed_counter(line: dict[str, Any], stream: str) -> int:
+    """The last pushed server counter: the reply holds the next one."""
+    return by_suffix(raw_reply(line, HW)["server"]["event_counters"], stream) - 1
+
+
+def callback(line: dict[str, Any], stream: str) -> dict[str, Any]:
+    topic = stream.replace(".change", ".idl5_change")
+    return by_suffix(raw_reply(line, TOP)["client"]["event_callbacks"], topic)
+
+
+def elapsed_s(lines: list[dict[str, Any]], index: int) -> float:
+    times = [snapshot_from_json(lines[i]).time for i in (index - 1, index)]
+    return (times[1] - times[0]).total_seconds()
+
+
+@pytest.fixture
+def scan() -> tuple[ReportHistory, FindingsLog]:
+    return run(list(read_recording(SCAN)))
+
+
+# --- the series hold the recorded numbers ---
+
+
+@pytest.mark.parametrize("stream", [POSITION, MODE])
+def test_backlog_is_last_pushed_minus_last_received_of_the_raw_replies(scan, stream):
+    history, _ = scan
+    lines = raw_lines()
+    received = [callback(line, stream)["server_counter"] for line in lines]
+    expected = {
+        i: pushed_counter(line, stream) - received[i]
+        for i, line in enumerate(lines)
+        if received[i] > 0  # (a subscriber that received nothing yet may show no backlog)
+    }
+    series = history.servers[TOP].backlog[stream]
+    assert {i: v for i, v in series.points if i in expected} == expected
+    assert history.servers[TOP].publisher_of[stream] == HW
+    assert history.servers[HW].backlog == {}  # shown under the subscriber only
+
+
+def test_pushed_and_processed_rates_follow_the_raw_counters(scan):
+    history, _ = scan
+    lines = raw_lines()
+    pushed, processed = (
+        history.servers[HW].pushed[POSITION],
+        history.servers[TOP].processed[POSITION],
+    )
+    assert pushed.value_at(0) is None and processed.value_at(0) is None  # no previous poll
+    for i in range(1, len(lines)):
+        pushes = pushed_counter(lines[i], POSITION) - pushed_counter(lines[i - 1], POSITION)
+        events = [callback(lines[j], POSITION)["event_count"] for j in (i - 1, i)]
+        assert pushed.value_at(i) == pytest.approx(pushes / elapsed_s(lines, i))
+        assert processed.value_at(i) == pytest.approx(
+            (events[1] - events[0]) / elapsed_s(lines, i)
+        )
+    assert pushed.value_at(len(lines) - 1) == 0.0  # a stream that stopped is a 0, not a gap
+
+
+def test_latency_and_processing_time_come_from_the_client_samples(scan):
+    history, _ = scan
+    top = history.servers[TOP]
+    for i, line in enumerate(raw_lines()):
+        samples = [s for s in raw_reply(line, TOP)["client"]["perf"] if not s["discarded"]]
+        latencies = [s["first_callback_latency_micros"] / 1e6 for s in samples]
+        position = [s["process_micros"] / 1e3 for s in samples if s["attr_name"] == "position"]
+        assert top.latency_median.value_at(i) == (
+            pytest.approx(statistics.median(latencies)) if latencies else None
+        )
+        assert top.processing_ms["position"].value_at(i) == (
+            pytest.approx(statistics.fmean(position)) if position else None
+        )
+    assert top.latency_p90.points == []  # under 10 samples per poll: no 90th percentile
+
+
+def test_the_tutorial_story_shows_in_the_series(scan):
+    history, log = scan
+    hw, top = history.servers[HW], history.servers[TOP]
+    backlog = top.backlog[POSITION]
+    latency = [v for _, v in top.latency_median.points]
+    assert pushed_faster_than_processed(hw.pushed[POSITION], top.processed[POSITION])
+    assert (backlog.value_at(1), backlog.value_at(2)) == (6, 10)  # growing
+    assert latency == sorted(latency) and latency[-1] > 3  # climbing, seconds
+    assert all(290 < v < 310 for _, v in top.processing_ms["position"].points)
+    assert {m.kind for m in history.marks} == {e.last.kind for e in log.entries}
+
+
+def pushed_faster_than_processed(pushed: Series, processed: Series) -> bool:
+    return all(pushed.value_at(i) > processed.value_at(i) for i in (1, 2))
+
+
+def test_the_history_keeps_no_report():
+    session, history = MonitorSession(Analyser()), ReportHistory()
+    for snapshot in read_recording(SCAN):
+        report = session.update(snapshot)
+        kept = weakref.ref(report)
+        history.add(report)
+        del report
+        gc.collect()
+        assert kept() is None
+
+
+def test_without_analysis_rates_are_not_taken_for_zeros():
+    history, log = run(list(read_recording(SCAN)), analyse=False)
+    top = history.servers[TOP]
+    assert (history.servers[HW].pushed, top.processed, top.backlog) == ({}, {}, {})
+    assert top.latency_median.points  # the samples are still there
+    assert "the run was not analysed" in render_html(history, log, "no analysis")
+
+
+# --- the page ---
+
+
+def test_the_page_is_self_contained_with_the_charts(scan):
+    page = render_html(*scan, "Slow callback scan")
+    assert page.startswith("<!DOCTYPE html>")
+    assert not EXTERNAL.search(page)
+    assert "default-src 'none'" in page  # nothing can be fetched even by mistake
+    assert page.count('<svg class="plot"') == 5  # pushed; processed, backlog, latency, processing
+    for text in (
+        "Events pushed per second",
+        "Events processed per second",
+        "Backlog: events pushed, not yet received",
+        "Callback latency",
+        "Processing time per event",
+        f"{POSITION} pushed by {HW}",  # the publisher's rate beside the processed one
+        "events/s",
+        "[ms]",
+        "23:13:16",  # a time tick
+        "WARNING",
+        "backlog",
+    ):
+        assert text in page, text
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_every_recording_renders(path):
+    history, log = run(list(read_recording(path)))
+    page = render_html(history, log, path.name)
+    assert not EXTERNAL.search(page)
+    assert page.count("<svg") >= len(history.servers)
+    assert page.count("<polyline") >= 1
+
+
+def test_text_from_the_data_is_escaped():
+    lines = raw_lines()
+    evil = "<script>alert('x')</script>"
+    for line in lines:
+        line["servers"][0]["admin"] = f"dserver/{evil}/hw"
+        line["servers"][0]["devices"] = [f"foo/{evil}/hw"]
+    del lines[2]["servers"][1]["reply"]
+    lines[2]["servers"][1]["error"] = f"DevFailed {evil} & <b>timeout</b>"
+    history, log = run([snapshot_from_json(line) for line in lines])
+    page = render_html(history, log, f"title {evil}")
+    assert "<script" not in page.lower() and "<b>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "DevFailed &lt;script&gt;" in page and "&amp; &lt;b&gt;timeout" in page
+
+
+def test_a_server_that_did_not_answer_leaves_a_gap():
+    lines = raw_lines()
+    del lines[3]["servers"][0]["reply"]
+    lines[3]["servers"][0]["error"] = "API_DeviceTimedOut"
+    history, log = run([snapshot_from_json(line) for line in lines])
+    hw, top = history.servers[HW], history.servers[TOP]
+    assert hw.failed == [3] and hw.answered == 5 and hw.last_error == "API_DeviceTimedOut"
+    assert hw.pushed[POSITION].value_at(3) is None
+    assert top.backlog[POSITION].value_at(3) is None  # no publisher counter to compare with
+    assert top.processed[POSITION].value_at(3) is not None  # the subscriber did answer
+    # after the gap, the rate covers both periods: 0 pushed over the 4 s since the last reply
+    assert hw.pushed[POSITION].value_at(4) == 0.0
+    page = render_html(history, log, "failed")
+    assert page.count('<rect class="no-reply"') == 1  # a band in the publisher's one chart
+    assert "answered 5 of 6 poll(s); last error: API_DeviceTimedOut" in page
+    assert "no reply" in {e.last.kind for e in log.entries}
+
+
+def test_a_single_snapshot_has_nothing_to_plot_yet():
+    history, log = run(list(read_recording(SCAN))[:1])
+    page = render_html(history, log, "one")
+    assert "1 snapshot(s)" in page and "Nothing to plot: event rates need two" in page
+
+
+def test_single_points_are_drawn_as_dots():
+    history, log = run(list(read_recording(SCAN))[:2])  # rates and samples at the second
+    page = render_html(history, log, "two")
+    assert page.count('<svg class="plot"') == 5
+    assert "<circle" in page and "<polyline" not in page
+
+
+def test_an_empty_run():
+    page = render_html(ReportHistory(), FindingsLog(), "nothing")
+    assert "No snapshots were recorded." in page
+    assert "<svg" not in page and not EXTERNAL.search(page)
+
+
+# --- in a real browser ---
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium; skipped when missing, unless REQUIRE_BROWSER=1 (as in CI)."""
+    found = shutil.which("chromium", path="/usr/bin") or shutil.which("chromium")
+    if found is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("REQUIRE_BROWSER=1 but Chromium is not installed (/usr/bin/chromium)")
+        pytest.skip(
+            "Chromium is not installed (apt-get install chromium); "
+            "with REQUIRE_BROWSER=1 this is a failure"
+        )
+    return found
+
+
+@pytest.fixture
+def scan_page(scan, tmp_path: Path) -> Path:
+    path = tmp_path / "report.html"
+    path.write_text(render_html(*scan, "Slow callback scan"), encoding="utf-8")
+    return path
+
+
+def test_screenshot_in_chromium_is_not_blank(chromium, scan_page, tmp_path):
+    png = tmp_path / "report.png"
+    command = [
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={png}",
+        "--window-size=1400,2400",
+        scan_page.as_uri(),
+    ]
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
+    pixels = png_pixels(png.read_bytes())
+    assert pixels.shape[:2] == (2400, 1400)
+    colours = pixels[..., :3].reshape(-1, 3)
+    background = np.array([0xF4, 0xF6, 0xF9])
+    assert (colours != background).any(axis=1).mean() > 0.1  # cards, text and charts
+    for line_colour in PALETTE[:2]:  # the mode and position lines
+        rgb = np.array([int(line_colour[i : i + 2], 16) for i in (1, 3, 5)])
+        assert (colours == rgb).all(axis=1).sum() > 200, line_colour
+
+
+def test_chromium_loads_the_page_without_errors_or_network(chromium, scan_page, tmp_path):
+    with DevTools(chromium, tmp_path / "profile") as browser:
+        events = browser.load(scan_page.as_uri())
+        counts = browser.evaluate(
+            "[document.querySelectorAll('svg.plot').length,"
+            " document.querySelectorAll('polyline').length,"
+            " Math.round(document.querySelector('svg.plot').getBoundingClientRect().width)]"
+        )
+    requests = [
+        e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"
+    ]
+    assert requests == [scan_page.as_uri()]  # the file itself, nothing else
+    problems = [
+        e["params"]
+        for e in events
+        if e["method"]
+        in ("Runtime.exceptionThrown", "Network.loadingFailed", "Runtime.consoleAPICalled")
+        or (
+            e["method"] == "Log.entryAdded"
+            and e["params"]["entry"]["level"] in ("error", "warning")
+        )
+    ]
+    assert problems == []
+    plots, polylines, width = counts
+    assert plots == 5 and polylines >= 8 and width > 500
+
+
+class DevTools:
+    """Headless Chromium driven over `--remote-debugging-pipe` (fds 3 and 4, NUL-framed JSON):
+    sees every request and console message of the page, and no browser-internal traffic."""
+
+    def __init__(self, chromium: str, profile: Path) -> None:
+        self._command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+        self._buffer = b""
+        self._id = 0
+        self._events: list[dict[str, Any]] = []
+        self._session: str | None = None
+
+    def __enter__(self) -> DevTools:
+        to_browser, self._to_browser = os.pipe()
+        self._from_browser, from_browser = os.pipe()
+        fds = [os.dup(fd) for fd in (to_browser, from_browser)]  # kept clear of 3 and 4
+        while min(fds) <= 4:
+            fds = [os.dup(fd) for fd in fds]
+
+        def child_pipes() -> None:
+            os.dup2(fds[0], 3)
+            os.dup2(fds[1], 4)
+
+        self._process = subprocess.Popen(
+            [*self._command, "--remote-debugging-pipe", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=False,
+            preexec_fn=child_pipes,
+        )
+        for fd in {to_browser, from_browser, *fds}:
+            os.close(fd)
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        self._session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            self.send(f"{domain}.enable")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self._session = None
+            self.send("Browser.close")
+            self._process.wait(timeout=20)
+        except (OSError, TimeoutError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait()
+        finally:
+            os.close(self._to_browser)
+            os.close(self._from_browser)
+
+    def load(self, url: str) -> list[dict[str, Any]]:
+        """Navigate, wait for the load event and a moment more; the page's events."""
+        self._events.clear()
+        self.send("Page.navigate", url=url)
+        self._wait(lambda m: m.get("method") == "Page.loadEventFired")
+        with contextlib.suppress(TimeoutError):
+            self._wait(lambda m: False, timeout=0.5)  # late requests and messages
+        return [e for e in self._events if e.get("sessionId") == self._session]
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"]["value"]
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
+        if self._session is not None:
+            message["sessionId"] = self._session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        reply = self._wait(lambda m, sent=self._id: m.get("id") == sent)
+        assert "error" not in reply, reply
+        return reply["result"]
+
+    def _wait(self, wanted: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in self._messages():
+                if wanted(message):
+                    return message
+                self._events.append(message)
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_browser], [], [], left)[0]:
+                raise TimeoutError(f"no answer from Chromium in {timeout} s")
+            chunk = os.read(self._from_browser, 1 << 16)
+            if not chunk:
+                raise OSError("Chromium closed the DevTools pipe")
+            self._buffer += chunk
+
+    def _messages(self) -> Iterator[dict[str, Any]]:
+        while b"\0" in self._buffer:
+            raw, _, self._buffer = self._buffer.partition(b"\0")
+            yield json.loads(raw)
+
+
+def png_pixels(data: bytes) -> np.ndarray:
+    """An 8-bit RGB(A), non-interlaced PNG (as Chromium writes) as (height, width, channels)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    chunks, position = {}, 8
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[position + 8 : position + 8 + length]
+        position += 12 + length
+    width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert depth == 8 and colour_type in (2, 6) and interlace == 0
+    channels = 3 if colour_type == 2 else 4
+    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8)
+    rows = raw.reshape(height, width * channels + 1).astype(np.int32)
+    pixels = np.zeros((height, width * channels), np.int32)
+    above = np.zeros(width * channels, np.int32)
+    for y in range(height):
+        pixels[y] = above = _unfilter(rows[y, 0], rows[y, 1:], above, channels)
+    return pixels.reshape(height, width, channels).astype(np.uint8)
+
+
+def _unfilter(kind: int, line: np.ndarray, above: np.ndarray, channels: int) -> np.ndarray:
+    if kind == 0:
+        return line
+    if kind == 1:  # Sub: a running sum per channel
+        return np.cumsum(line.reshape(-1, channels), axis=0).reshape(-1) & 255
+    if kind == 2:  # Up
+        return (line + above) & 255
+    row, up = [0] * len(line), above.tolist()
+    for x, value in enumerate(line.tolist()):
+        left = row[x - channels] if x >= channels else 0
+        if kind == 3:  # Average
+            row[x] = (value + (left + up[x]) // 2) & 255
+            continue
+        corner = up[x - channels] if x >= channels else 0  # Paeth
+        guess = left + up[x] - corner
+        nearest = min((left, up[x], corner), key=lambda v: abs(guess - v))
+        row[x] = (value + nearest) & 255
+    return np.array(row, np.int32)
