@@ -108,6 +108,11 @@ def _system_options() -> argparse.ArgumentParser:
             metavar=metavar,
             help=f"{text} (default: %(default)s)",
         )
+    system.add_argument(
+        "--fixed-rogue",
+        action="store_true",
+        help="run FixedRogueDevice, whose callback hands its slow work to a worker thread",
+    )
     return system
 
 

@@ -30,6 +30,11 @@ class Settings:
     event_rate_hz: float = 10.0
     rogue_delay: float = 0.3
     scan_timeout: float = 30.0
+    fixed_rogue: bool = False  # FixedRogueDevice: the callback hands its work to a thread
+
+    @property
+    def rogue_class(self) -> str:
+        return "FixedRogueDevice" if self.fixed_rogue else "RogueDevice"
 
     def registrations(self) -> list[DeviceRegistration]:
         """The three devices with all their properties set."""
@@ -43,6 +48,6 @@ class Settings:
             DeviceRegistration(f"{SERVER_NAME}/hw", "HwDevice", HW_DEVICE, hw_properties),
             DeviceRegistration(f"{SERVER_NAME}/top", "TopDevice", TOP_DEVICE, top_properties),
             DeviceRegistration(
-                f"{SERVER_NAME}/top", "RogueDevice", ROGUE_DEVICE, rogue_properties
+                f"{SERVER_NAME}/top", self.rogue_class, ROGUE_DEVICE, rogue_properties
             ),
         ]

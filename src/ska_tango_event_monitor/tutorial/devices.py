@@ -169,3 +169,44 @@ class RogueDevice(Device):
         if not ev.err:
             self._mode = Mode(ev.attr_value.value)
             self.push_change_event("mode", self._mode)
+
+
+class FixedRogueDevice(RogueDevice):
+    """RogueDevice done right: the callback hands the event to a worker thread and returns.
+
+    The slow work (still `position_delay` per value) runs on the worker, so the event thread
+    that every device of the server shares stays free; the worker forwards only the latest
+    position, so it never falls behind more than one value.
+    """
+
+    def init_device(self) -> None:
+        self._latest: EventData | None = None
+        self._wake = threading.Condition()
+        self._running = True
+        self._worker = threading.Thread(target=self._forward_positions, daemon=True)
+        self._worker.start()
+        super().init_device()
+
+    def delete_device(self) -> None:
+        super().delete_device()
+        with self._wake:
+            self._running = False
+            self._wake.notify()
+
+    def handle_position(self, ev: EventData) -> None:
+        """Keep the newest event and return at once."""
+        with self._wake:
+            self._latest = ev
+            self._wake.notify()
+
+    def _forward_positions(self) -> None:
+        with EnsureOmniThread():
+            while (event := self._next_event()) is not None:
+                super().handle_position(event)  # the slow part, off the event thread
+
+    def _next_event(self) -> EventData | None:
+        with self._wake:
+            while self._running and self._latest is None:
+                self._wake.wait()
+            event, self._latest = self._latest, None
+            return event if self._running else None
