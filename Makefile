@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[tutorial,test]'
+	$(BIN)/python -m pip install --quiet -e '.[tutorial,prometheus,test]'
 	touch $@
 
 demo: setup

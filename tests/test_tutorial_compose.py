@@ -442,3 +442,126 @@ def test_dev_hw_command_publishes_loopback_endpoints(
         assert events and not events[0].err
     finally:
         stop(process)
+
+
+# --- the compose profile "monitoring": the monitor, Prometheus and Grafana ---------------------
+
+MONITORING_SERVICES = {"monitor", "prometheus", "grafana"}
+
+
+@pytest.fixture(scope="module")
+def monitoring_config(project: Path) -> dict:
+    result = run(
+        [find_binary("docker-compose"), "--profile", "monitoring", "config", "--format", "json"],
+        cwd=project,
+        env=compose_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def mounts(svc: dict) -> dict[str, Path]:
+    """Container path -> host path of the service's bind mounts."""
+    return {
+        volume["target"]: Path(volume["source"])
+        for volume in svc.get("volumes", [])
+        if volume["type"] == "bind"
+    }
+
+
+def depends(svc: dict, dependency: str) -> str:
+    depends_on = svc.get("depends_on", {})
+    assert dependency in depends_on, sorted(depends_on)
+    return depends_on[dependency]["condition"]
+
+
+def test_monitoring_profile_is_valid(project: Path) -> None:
+    result = run(
+        [find_binary("docker-compose"), "--profile", "monitoring", "config", "-q"],
+        cwd=project,
+        env=compose_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
+
+
+def test_monitoring_services_only_in_their_profile(
+    compose_config: dict, monitoring_config: dict
+) -> None:
+    assert not MONITORING_SERVICES & set(compose_config["services"])
+    assert set(monitoring_config["services"]) == set(compose_config["services"]) | (
+        MONITORING_SERVICES
+    )
+    for name in MONITORING_SERVICES:
+        assert service(monitoring_config, name)["profiles"] == ["monitoring"], name
+
+
+def test_monitor_service_exports_all_servers(monitoring_config: dict) -> None:
+    monitor = service(monitoring_config, "monitor")
+    assert "build" in monitor, "the tutorial image, with the prometheus extra"
+    assert monitor["network_mode"] == f"service:{DB_SERVICE}", "reaches the 127.0.0.1 endpoints"
+    assert monitor["environment"]["TANGO_HOST"] == TANGO_HOST
+    command = monitor["command"]
+    assert command[0] == "ska-tango-event-monitor"
+    assert {"--all", "--monitor"} <= set(command)
+    assert option(command, "--prometheus") == "0.0.0.0:9100"
+    for server in ("dev-hw", "dev-top"):
+        assert depends(monitor, server) == "service_healthy"
+    assert "9100" in " ".join(monitor["healthcheck"]["test"])
+
+
+def test_prometheus_scrapes_the_monitor(monitoring_config: dict, project: Path) -> None:
+    prometheus = service(monitoring_config, "prometheus")
+    assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", prometheus["image"])
+    assert depends(prometheus, "monitor") == "service_healthy"
+    config = mounts(prometheus)["/etc/prometheus/prometheus.yml"]
+    assert config == project / "prometheus.yml"
+    port = option(service(monitoring_config, "monitor")["command"], "--prometheus").split(":")[-1]
+    targets = re.findall(r"targets:\s*\[\s*\"([^\"]+)\"", config.read_text())
+    assert targets == [f"{DB_SERVICE}:{port}"], "the monitor lives in tango-db's namespace"
+    published = {(p.get("host_ip"), int(p["published"])) for p in prometheus["ports"]}
+    assert published == {("127.0.0.1", 9090)}
+
+
+def test_grafana_is_provisioned_with_the_dashboard(monitoring_config: dict, project: Path) -> None:
+    grafana = service(monitoring_config, "grafana")
+    assert re.fullmatch(r"grafana/grafana:\d+\.\d+\.\d+", grafana["image"])
+    assert depends(grafana, "prometheus") == "service_healthy"
+    volumes = mounts(grafana)
+    provisioning = volumes["/etc/grafana/provisioning"]
+    assert provisioning == project / "grafana" / "provisioning"
+    datasource = (provisioning / "datasources" / "prometheus.yaml").read_text()
+    assert re.search(r"^\s*type: prometheus$", datasource, re.M)
+    assert re.search(r"^\s*url: http://prometheus:9090$", datasource, re.M)
+    assert re.search(r"^\s*isDefault: true$", datasource, re.M)
+    provider = (provisioning / "dashboards" / "tango-event-monitor.yaml").read_text()
+    dashboards_path = re.search(r"^\s*path: (\S+)$", provider, re.M)
+    assert dashboards_path
+    dashboards = volumes[dashboards_path.group(1)]
+    dashboard = dashboards / "tango-event-monitor.json"
+    assert dashboard.read_bytes() == (REPO / "docs" / "grafana-dashboard.json").read_bytes(), (
+        "the provisioned dashboard is a copy of docs/grafana-dashboard.json"
+    )
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{dashboards_path.group(1)}/{dashboard.name}"
+    assert {(p.get("host_ip"), int(p["published"])) for p in grafana["ports"]} == {
+        ("127.0.0.1", 3000)
+    }
+
+
+def test_archive_contains_the_monitoring_files(archive: Path) -> None:
+    with tarfile.open(archive, "r:bz2") as tar:
+        names = set(tar.getnames())
+    for member in (
+        "prometheus.yml",
+        "grafana/provisioning/datasources/prometheus.yaml",
+        "grafana/provisioning/dashboards/tango-event-monitor.yaml",
+        "grafana/dashboards/tango-event-monitor.json",
+    ):
+        assert f"{TOP}/{member}" in names, member
+
+
+def test_dockerfile_installs_the_prometheus_extra(project: Path) -> None:
+    dockerfile = (project / "Dockerfile").read_text()
+    assert f"{SOURCE_COPY}[prometheus]" in dockerfile
+    assert re.search(r"prometheus-client==\d+\.\d+\.\d+", dockerfile)

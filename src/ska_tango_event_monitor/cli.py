@@ -169,6 +169,18 @@ def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
         help="write a self-contained HTML report with plots and findings (live: at exit)",
     )
     parser.add_argument(
+        "--prometheus",
+        metavar="[HOST:]PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics while monitoring "
+        "(default host 127.0.0.1; needs the [prometheus] extra)",
+    )
+    parser.add_argument(
+        "--prometheus-textfile",
+        type=Path,
+        metavar="FILE",
+        help="write the metrics to FILE after every poll (node exporter textfile collector)",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
@@ -262,6 +274,8 @@ def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> ar
         parser.error("give one of DEVICE..., --server/--all, or --replay FILE")
     if not any(sources):
         parser.error("the following arguments are required: DEVICE (or --server, --all, --replay)")
+    if options.replay and (options.prometheus or options.prometheus_textfile):
+        parser.error("the Prometheus exporter goes with live monitoring, not --replay")
     if options.list and options.replay:
         parser.error("--list goes with DEVICE... or --server/--all, not --replay")
     return options

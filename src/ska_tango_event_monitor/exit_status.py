@@ -12,3 +12,4 @@ class ExitStatus(IntEnum):
     UNSUPPORTED_SERVER = 5  # a server without QueryEventSystem (Tango < 10.1)
     RECORDING_ERROR = 6  # the recording (or --report) cannot be written, or read (corrupt...)
     FINDINGS = 7  # --fail-on: a finding at or above the given severity was raised
+    EXPORTER_ERROR = 8  # --prometheus: no prometheus_client, bad address or port in use

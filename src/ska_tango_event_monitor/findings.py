@@ -15,6 +15,7 @@ from ska_tango_event_monitor.diff import ServerDiff, diff_states
 from ska_tango_event_monitor.flow import Backlog, ServerView, StreamRate, backlogs
 from ska_tango_event_monitor.flow import processed_rates as processed_rates_of
 from ska_tango_event_monitor.flow import pushed_rates as pushed_rates_of
+from ska_tango_event_monitor.model import EventSystemState
 from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.performance import SAMPLE_RING_SIZE
 from ska_tango_event_monitor.statistics import percentile
@@ -63,6 +64,9 @@ class _Memory:
     backlog: dict[tuple[str, str], Backlog] = field(default_factory=dict)
     latency_median: dict[str, float] = field(default_factory=dict)
     peak_pushed_rate: dict[str, float] = field(default_factory=dict)  # by stream key
+    push_gap_ms: dict[str, float] = field(default_factory=dict)  # median, by publisher admin
+    publisher_of: dict[str, str] = field(default_factory=dict)  # stream key -> admin
+    stalled_polls: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class Analyser:
@@ -73,10 +77,7 @@ class Analyser:
     def analyse(self, views: Sequence[ServerView], failures: dict[str, str]) -> Analysis:
         """Rates, backlogs and findings of one snapshot; `failures` are servers with no reply."""
         pushed = [rate for view in views for rate in pushed_rates_of(view)]
-        peaks = self._memory.peak_pushed_rate
-        for rate in pushed:
-            key = stream_key(rate.name)
-            peaks[key] = max(peaks.get(key, 0.0), rate.per_second)
+        self._remember_publishers(views, pushed)
         processed = [rate for view in views for rate in processed_rates_of(view)]
         flows = backlogs(views)
         findings = [
@@ -89,11 +90,28 @@ class Analyser:
         ]
         return Analysis(tuple(pushed), tuple(processed), tuple(flows), tuple(findings))
 
+    def _remember_publishers(self, views: Sequence[ServerView], pushed: list[StreamRate]) -> None:
+        memory = self._memory
+        for rate in pushed:
+            key = stream_key(rate.name)
+            memory.peak_pushed_rate[key] = max(
+                memory.peak_pushed_rate.get(key, 0.0), rate.per_second
+            )
+        for view in views:
+            memory.publisher_of.update((stream_key(s), view.admin) for s in view.state.publishers)
+            gaps = [
+                s.micros_since_last_event / 1e3
+                for s in view.state.publisher_samples or ()
+                if s.micros_since_last_event is not None
+            ]
+            if len(gaps) >= 3:
+                memory.push_gap_ms[view.admin] = statistics.median(gaps)
+
     def _server_findings(
         self, view: ServerView, pushed: list[StreamRate], processed: list[StreamRate]
     ) -> Iterator[Finding]:
         diff = diff_states(view.previous, view.state) if view.previous else None
-        yield from _saturation(view, self._memory.peak_pushed_rate, self.thresholds)
+        yield from _saturation(view, self._memory, self.thresholds)
         yield from self._latency(view)
         yield from _churn(view, self.thresholds)
         yield from _perf_samples(view)
@@ -108,15 +126,22 @@ class Analyser:
     ) -> Iterator[Finding]:
         rates = {rate.name: rate.per_second for rate in processed}
         limit = self.thresholds.backlog_events
+        stalled: dict[tuple[str, str], int] = {}
         for flow in flows:
-            before = self._memory.backlog.get((flow.subscriber, flow.topic))
+            key = (flow.subscriber, flow.topic)
+            before = self._memory.backlog.get(key)
             if before is None or before.events <= 0 or flow.events <= 0:
                 continue
+            stuck = flow.last_received == before.last_received
+            stalled[key] = self._memory.stalled_polls.get(key, 0) + 1 if stuck else 0
             if flow.events >= limit and before.events >= limit:
-                yield _backlog_finding(flow, before.events, rates.get(flow.topic, 0.0))
-            elif flow.last_received == before.last_received:
+                yield _backlog_finding(
+                    flow, before.events, rates.get(flow.topic, 0.0), stalled[key]
+                )
+            elif stuck:
                 yield _delayed_finding(flow, flows)
         self._memory.backlog = {(flow.subscriber, flow.topic): flow for flow in flows}
+        self._memory.stalled_polls = stalled
 
     def _latency(self, view: ServerView) -> Iterator[Finding]:
         samples = view.state.subscriber_samples or ()
@@ -143,16 +168,22 @@ class Analyser:
         )
 
 
-def _backlog_finding(flow: Backlog, before: int, processing_rate: float) -> Finding:
+def _backlog_finding(
+    flow: Backlog, before: int, processing_rate: float, stalled_polls: int
+) -> Finding:
     change = flow.events - before
     trend = f"growing (+{change})" if change > 0 else ("shrinking" if change < 0 else "steady")
-    drain = (
-        f"drains in ~{flow.events / processing_rate:.0f} s at {processing_rate:.1f} events/s"
-        if processing_rate > 0
-        else "not draining: nothing processed since the last poll"
-    )
+    if processing_rate > 0:
+        drain = (
+            f"drains in ~{flow.events / processing_rate:.0f} s at {processing_rate:.1f} events/s"
+        )
+    else:
+        drain = (
+            f"nothing received for {stalled_polls} poll(s): the subscriber's event thread is "
+            "stuck, or the events were lost (a loss shows only when the next event arrives)"
+        )
     return Finding(
-        Severity.ERROR if processing_rate == 0 else Severity.WARNING,
+        Severity.ERROR if stalled_polls >= 2 else Severity.WARNING,
         "backlog",
         short_name(flow.subscriber),
         _stream_label(flow.topic),
@@ -185,46 +216,48 @@ def _delayed_finding(flow: Backlog, flows: list[Backlog]) -> Finding:
     )
 
 
-def _saturation(
-    view: ServerView, pushed_rates: dict[str, float], limits: Thresholds
-) -> Iterator[Finding]:
+def _saturation(view: ServerView, memory: _Memory, limits: Thresholds) -> Iterator[Finding]:
     samples = [s for s in view.state.subscriber_samples or () if not s.discarded]
-    if not samples or not view.elapsed_s:
+    processing = sum(s.process_micros for s in samples)
+    waiting = sum(s.sleep_micros for s in samples)
+    if not samples or processing + waiting == 0:
         return
-    busy = sum(s.process_micros for s in samples) / 1e6 / view.elapsed_s
+    # time in callbacks against time waiting for events: the sample of the callback that
+    # runs during the query never comes back, so the wall time would undercount
+    busy = processing / (processing + waiting)
     if busy < limits.busy_fraction:
         return
     by_attribute: dict[str, list[int]] = {}
     for sample in samples:
         by_attribute.setdefault(sample.attr_name, []).append(sample.process_micros)
     worst = sorted(by_attribute.items(), key=lambda item: -sum(item[1]))[:3]
-    culprits = "; ".join(_culprit(view, name, micros, pushed_rates) for name, micros in worst)
+    culprits = "; ".join(_culprit(view, name, micros, memory) for name, micros in worst)
     yield Finding(
         Severity.WARNING,
         "saturated",
         short_name(view.admin),
         None,
-        f"event thread busy {min(busy, 1):.0%} of the last {view.elapsed_s:.1f} s; {culprits}",
+        f"event thread busy {busy:.0%} of the time (callbacks {processing / 1e6:.1f} s, "
+        f"waiting for events {waiting / 1e6:.1f} s); {culprits}",
     )
 
 
-def _culprit(
-    view: ServerView, attribute: str, micros: list[int], pushed_rates: dict[str, float]
-) -> str:
-    """`position 300.6 ms per event x 33, foo/bar/hw/position pushed up to every ~100 ms`.
-
-    The push rate is the highest seen over a whole poll period: the rate while pushing.
-    """
+def _culprit(view: ServerView, attribute: str, micros: list[int], memory: _Memory) -> str:
+    """`position 300.6 ms per event x 33, foo/bar/hw/position pushed every ~100 ms`."""
     text = f"{attribute or '?'} {statistics.fmean(micros) / 1e3:.1f} ms per event x {len(micros)}"
-    subscribed = [
+    keys = [
         key
         for key in map(stream_key, view.state.subscriptions)
-        if key.rpartition(".")[0].rpartition("/")[2] == attribute.lower() and key in pushed_rates
+        if key.rpartition(".")[0].rpartition("/")[2] == attribute.lower()
     ]
-    if subscribed:
-        fastest = max(subscribed, key=pushed_rates.__getitem__)
-        name = fastest.rpartition(".")[0]
-        text += f", {name} pushed up to every ~{1e3 / pushed_rates[fastest]:.0f} ms"
+    for key in keys:  # the publisher's own median gap between pushes, when it is sampled
+        if (gap := memory.push_gap_ms.get(memory.publisher_of.get(key, ""))) is not None:
+            return text + f", {key.rpartition('.')[0]} pushed every ~{gap:.0f} ms"
+    rated = [key for key in keys if key in memory.peak_pushed_rate]
+    if rated:  # else the highest rate seen over a whole poll period
+        fastest = max(rated, key=memory.peak_pushed_rate.__getitem__)
+        rate = memory.peak_pushed_rate[fastest]
+        text += f", {fastest.rpartition('.')[0]} pushed at up to {rate:.1f} events/s"
     return text
 
 
@@ -259,33 +292,57 @@ def _perf_samples(view: ServerView) -> Iterator[Finding]:
                 f"{side} sample ring full ({len(samples)} samples): older samples were lost; "
                 "use a shorter --polling-period",
             )
-    if view.previous is not None and _samples_stolen(view):
-        yield Finding(
-            Severity.WARNING,
-            "samples stolen",
-            server,
-            None,
-            "performance monitoring is on and events flowed, but no samples came back: "
-            "another client is calling QueryEventSystem on this server",
-        )
+    if view.previous is not None:
+        yield from _samples_stolen(view, server)
 
 
-def _samples_stolen(view: ServerView) -> bool:
+def _samples_stolen(view: ServerView, server: str) -> Iterator[Finding]:
+    """Far fewer samples than events. One missing sample is normal: cppTango does not
+    return the sample of the callback that runs while QueryEventSystem is called."""
     previous, state = view.previous, view.state
     assert previous is not None
-    pushed = any(
-        p.next_counter > previous.publishers[s].next_counter
+    sides = (
+        (
+            "pushed",
+            _pushed_since(previous, state),
+            previous.publisher_samples,
+            state.publisher_samples,
+        ),
+        (
+            "processed",
+            _processed_since(previous, state),
+            previous.subscriber_samples,
+            state.subscriber_samples,
+        ),
+    )
+    for verb, events, before, samples in sides:
+        if before is None or samples is None or len(samples) >= SAMPLE_RING_SIZE:
+            continue
+        if events - len(samples) >= 2 and len(samples) < events / 2:
+            yield Finding(
+                Severity.WARNING,
+                "samples stolen",
+                server,
+                None,
+                f"{events} events {verb} but {len(samples)} performance samples came back: "
+                "another client is calling QueryEventSystem on this server",
+            )
+
+
+def _pushed_since(previous: EventSystemState, state: EventSystemState) -> int:
+    return sum(
+        max(p.next_counter - previous.publishers[s].next_counter, 0)
         for s, p in state.publishers.items()
         if s in previous.publishers
     )
-    processed = any(
-        sub.event_count > previous.subscriptions[t].event_count
+
+
+def _processed_since(previous: EventSystemState, state: EventSystemState) -> int:
+    return sum(
+        max(sub.event_count - previous.subscriptions[t].event_count, 0)
         for t, sub in state.subscriptions.items()
         if t in previous.subscriptions
     )
-    return (
-        pushed and state.publisher_samples == () and previous.publisher_samples is not None
-    ) or (processed and state.subscriber_samples == () and previous.subscriber_samples is not None)
 
 
 def _not_connected(view: ServerView) -> Iterator[Finding]:
@@ -337,6 +394,15 @@ def _missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
 
 def _restarts(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
     server = short_name(view.admin)
+    for publisher in diff.removed_publishers:
+        yield Finding(
+            Severity.WARNING,
+            "restart",
+            server,
+            _stream_label(publisher.stream),
+            f"the stream vanished from its publisher (last pushed {publisher.last_pushed}): "
+            "cppTango keeps a stream as long as the process lives, so this server restarted",
+        )
     for change in diff.published:
         if change.last_pushed.went_back:
             yield Finding(

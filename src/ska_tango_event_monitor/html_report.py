@@ -496,7 +496,7 @@ def _findings_section(history: ReportHistory, log: FindingsLog, axis: TimeAxis |
     for mark in history.marks:
         by_key.setdefault(mark.key, []).append(mark)
     head = "".join(
-        f"<th>{h}</th>" for h in ("Severity", "Finding", "Where", "Evidence (last seen)", "Seen")
+        f"<th>{h}</th>" for h in ("Severity", "Finding", "Where", "Evidence (worst seen)", "Seen")
     )
     when = _strip_axis(axis) if axis else ""
     rows = "".join(_finding_row(e, by_key.get(_key(e), []), axis) for e in log.entries)
@@ -512,7 +512,7 @@ def _key(entry: RecurringFinding) -> tuple[str, str, str | None]:
 
 
 def _finding_row(entry: RecurringFinding, marks: list[FindingMark], axis: TimeAxis | None) -> str:
-    finding = entry.last
+    finding = entry.worst
     where = escape(finding.server)
     if finding.stream:
         where += f'<br><span class="stream">{escape(finding.stream)}</span>'

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from ska_tango_event_monitor.diff import CounterChange, ServerDiff
 from ska_tango_event_monitor.findings import Finding
@@ -220,8 +219,9 @@ def render_summary(log: FindingsLog) -> str:
     if not log.entries:
         lines.append("none: nothing unusual was seen")
     for entry in log.entries:
-        times = f"in {entry.snapshots} snapshot(s), last at {entry.last_time:%H:%M:%S}"
-        line = finding_line(replace(entry.last, severity=entry.severity))
-        lines.append(f"{line} [{times}]")
+        span = f"{entry.first_time:%H:%M:%S}"
+        if entry.last_time != entry.first_time:
+            span += f" to {entry.last_time:%H:%M:%S}"
+        lines.append(f"{finding_line(entry.worst)} [in {entry.snapshots} snapshot(s), {span}]")
     lines.append("=" * WIDTH)
     return "\n".join(lines)

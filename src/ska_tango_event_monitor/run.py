@@ -17,6 +17,7 @@ from ska_tango_event_monitor.cli import (
     writer_for,
 )
 from ska_tango_event_monitor.exit_status import ExitStatus
+from ska_tango_event_monitor.exporting import MetricsExport, wanted
 from ska_tango_event_monitor.monitor import Monitor
 from ska_tango_event_monitor.output import ReportFileError, ReportWriter
 from ska_tango_event_monitor.recording import Recorder, RecordingError
@@ -49,10 +50,16 @@ def run(options: argparse.Namespace, env: Environment) -> int:
         recorder = Recorder(options.output, options.append) if options.output else None
     except (RecordingError, ReportFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
+    try:
+        export = MetricsExport(options) if wanted(options) else None
+    except Exception as error:  # PrometheusError, imported only when asked for
+        if recorder is not None:
+            recorder.close()
+        return fail(env, str(error), _exporter_status(error))
     monitor = Monitor(servers, options.timeout, now=env.now)
     try:
         with _sigterm_as_interrupt():
-            status = _poll_loop(options, env, monitor, recorder, writer, discovery)
+            status = _poll_loop(options, env, monitor, recorder, writer, discovery, export)
     except KeyboardInterrupt:
         status = None
     finally:
@@ -60,6 +67,8 @@ def run(options: argparse.Namespace, env: Environment) -> int:
             _switch_perf_off(env, monitor)
             if recorder is not None:
                 recorder.close()
+            if export is not None:
+                export.close()
     return final_status(writer, options) if status is None else status
 
 
@@ -70,6 +79,7 @@ def _poll_loop(
     recorder: Recorder | None,
     writer: ReportWriter,
     discovery: ServerDiscovery | None,
+    export: MetricsExport | None,
 ) -> int | None:
     """None when done (--count reached), else the exit status of a failure."""
     session = session_for(options)
@@ -86,7 +96,10 @@ def _poll_loop(
             return fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
         if recorder is not None:
             recorder.write(snapshot)
-        writer.write(session.update(snapshot))
+        report = session.update(snapshot)
+        writer.write(report)
+        if export is not None:
+            export.update(snapshot, report, session)
         snapshots += 1
         if options.count and snapshots >= options.count:
             return None
@@ -107,6 +120,16 @@ def _wait_for_next_poll(
         return now
     time.sleep(next_poll - now)
     return next_poll
+
+
+def _exporter_status(error: Exception) -> ExitStatus:
+    from ska_tango_event_monitor.prometheus import PrometheusError, TextfileError
+
+    if isinstance(error, TextfileError):
+        return ExitStatus.RECORDING_ERROR
+    if isinstance(error, PrometheusError):
+        return ExitStatus.EXPORTER_ERROR
+    raise error
 
 
 def _follow(env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> None:

@@ -13,8 +13,12 @@ from ska_tango_event_monitor.findings import Finding, Severity
 class RecurringFinding:
     """One kind of finding on one server and stream, over all the snapshots that raised it."""
 
+    @property
+    def severity(self) -> Severity:
+        return self.worst.severity
+
+    worst: Finding  # the first one raised at the worst severity seen
     last: Finding
-    severity: Severity  # the worst seen
     snapshots: int
     first_time: datetime
     last_time: datetime
@@ -35,12 +39,12 @@ class FindingsLog:
             key = (finding.kind, finding.server, finding.stream)
             known = self._entries.get(key)
             if known is None:
-                self._entries[key] = RecurringFinding(finding, finding.severity, 1, time, time)
+                self._entries[key] = RecurringFinding(finding, finding, 1, time, time)
             else:
                 self._entries[key] = replace(
                     known,
+                    worst=finding if finding.severity > known.severity else known.worst,
                     last=finding,
-                    severity=max(known.severity, finding.severity),
                     snapshots=known.snapshots + 1,
                     last_time=time,
                 )
