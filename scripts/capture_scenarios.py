@@ -6,8 +6,9 @@ For each scenario: a fresh in-memory sqlite Tango database and EventLab device s
 (tests/servers/event_lab.py) run as local processes on 127.0.0.1; the real monitor runs as
 a subprocess (`python -m ska_tango_event_monitor --monitor --polling-period P --count N -o
 FILE DEVICE...`) while the scenario is driven; its recording is kept as
-`scenario_<name>.jsonl` and its stdout as `scenario_<name>.txt` (the replay of the
-recording must print exactly that). Nothing is edited afterwards. A scenario that fails
+`scenario_<name>.jsonl`. Nothing is edited afterwards. The report of each recording is a
+golden file, `tests/golden/scenario_<name>.txt`: after a new capture, regenerate them with
+`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario that fails
 keeps the files of an earlier capture and makes the script exit with status 1.
 """
 
@@ -435,7 +436,6 @@ def capture(name: str, out: Path, keep_logs: bool) -> None:
         warnings, polls = run.stderr.read_text().strip(), run.polls()
         out.mkdir(parents=True, exist_ok=True)
         shutil.copy(run.recording, out / f"scenario_{name}.jsonl")
-        shutil.copy(run.stdout, out / f"scenario_{name}.txt")
     took = time.monotonic() - started
     print(f"{name}: {polls} polls in {took:.1f} s; {notes}")
     if warnings:

@@ -44,7 +44,7 @@ def _plain(value: Any) -> Any:
 
 def _derived(value: Any) -> dict[str, Any]:
     """Properties a reader would otherwise recompute (last pushed counter, deltas)."""
-    names = ("last_pushed", "delta", "went_back", "title", "ring_full", "events")
+    names = ("last_pushed", "delta", "went_back", "title", "ring_full", "events", "severity")
     return {
         name: getattr(value, name)
         for name in names

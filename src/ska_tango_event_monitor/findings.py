@@ -38,6 +38,9 @@ class Finding:
     server: str  # admin device, short
     stream: str | None  # attribute (and event type), short
     message: str  # the evidence, in numbers
+    # how bad, within one kind (events behind, seconds of latency, events lost, ...): the
+    # summary of a run shows the worst finding of each kind, server and stream
+    magnitude: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Analyser:
                 Finding(Severity.ERROR, "no reply", short_name(a), None, e)
                 for a, e in failures.items()
             ),
-            *self._backlog_findings(flows, processed),
+            *self._backlog_findings(flows, pushed, processed),
             *(f for view in views for f in self._server_findings(view, pushed, processed)),
         ]
         return Analysis(tuple(pushed), tuple(processed), tuple(flows), tuple(findings))
@@ -122,9 +125,10 @@ class Analyser:
             yield from _restarts(view, diff)
 
     def _backlog_findings(
-        self, flows: list[Backlog], processed: list[StreamRate]
+        self, flows: list[Backlog], pushed: list[StreamRate], processed: list[StreamRate]
     ) -> Iterator[Finding]:
         rates = {rate.name: rate.per_second for rate in processed}
+        pushing = {rate.name: rate.per_second for rate in pushed}
         limit = self.thresholds.backlog_events
         stalled: dict[tuple[str, str], int] = {}
         for flow in flows:
@@ -135,9 +139,8 @@ class Analyser:
             stuck = flow.last_received == before.last_received
             stalled[key] = self._memory.stalled_polls.get(key, 0) + 1 if stuck else 0
             if flow.events >= limit and before.events >= limit:
-                yield _backlog_finding(
-                    flow, before.events, rates.get(flow.topic, 0.0), stalled[key]
-                )
+                rate = (rates.get(flow.topic, 0.0), pushing.get(flow.stream, 0.0))
+                yield _backlog_finding(flow, before.events, rate, stalled[key])
             elif stuck:
                 yield _delayed_finding(flow, flows)
         self._memory.backlog = {(flow.subscriber, flow.topic): flow for flow in flows}
@@ -165,22 +168,25 @@ class Analyser:
             None,
             f"callback latency p90 {p90:.2f} s, median {median:.2f} s{trend}: "
             "events wait in the queue before their callbacks run",
+            magnitude=p90,
         )
 
 
 def _backlog_finding(
-    flow: Backlog, before: int, processing_rate: float, stalled_polls: int
+    flow: Backlog, before: int, rates: tuple[float, float], stalled_polls: int
 ) -> Finding:
+    """`rates`: events per second processed by the subscriber and pushed by the publisher."""
+    processing, pushing = rates
     change = flow.events - before
     trend = f"growing (+{change})" if change > 0 else ("shrinking" if change < 0 else "steady")
-    if processing_rate > 0:
-        drain = (
-            f"drains in ~{flow.events / processing_rate:.0f} s at {processing_rate:.1f} events/s"
-        )
+    if processing > 0 and pushing > processing:
+        drain = f"falling behind: {processing:.1f} events/s processed, {pushing:.1f} pushed"
+    elif processing > 0:
+        drain = f"drains in ~{flow.events / processing:.0f} s at {processing:.1f} events/s"
     else:
         drain = (
-            f"nothing received for {stalled_polls} poll(s): the subscriber's event thread is "
-            "stuck, or the events were lost (a loss shows only when the next event arrives)"
+            f"nothing received for {stalled_polls} poll(s): a callback still running, an event "
+            "thread stuck, or events lost (a loss shows only when the next event arrives)"
         )
     return Finding(
         Severity.ERROR if stalled_polls >= 2 else Severity.WARNING,
@@ -190,6 +196,7 @@ def _backlog_finding(
         f"{flow.events} events pushed by {short_name(flow.publisher)} not yet received "
         f"(last pushed {flow.last_pushed}, last received {flow.last_received}), "
         f"{trend}; {drain}",
+        magnitude=flow.events,
     )
 
 
@@ -213,6 +220,7 @@ def _delayed_finding(flow: Backlog, flows: list[Backlog]) -> Finding:
         f"{flow.events} event(s) pushed by {short_name(flow.publisher)} and not received "
         f"since the last poll (last pushed {flow.last_pushed}, last received "
         f"{flow.last_received}){behind}",
+        magnitude=flow.events,
     )
 
 
@@ -222,9 +230,7 @@ def _saturation(view: ServerView, memory: _Memory, limits: Thresholds) -> Iterat
     waiting = sum(s.sleep_micros for s in samples)
     if not samples or processing + waiting == 0:
         return
-    # time in callbacks against time waiting for events: the sample of the callback that
-    # runs during the query never comes back, so the wall time would undercount
-    busy = processing / (processing + waiting)
+    busy = _busy_fraction(view, processing, waiting, len(samples))
     if busy < limits.busy_fraction:
         return
     by_attribute: dict[str, list[int]] = {}
@@ -239,7 +245,20 @@ def _saturation(view: ServerView, memory: _Memory, limits: Thresholds) -> Iterat
         None,
         f"event thread busy {busy:.0%} of the time (callbacks {processing / 1e6:.1f} s, "
         f"waiting for events {waiting / 1e6:.1f} s); {culprits}",
+        magnitude=busy,
     )
+
+
+def _busy_fraction(view: ServerView, processing: int, waiting: int, samples: int) -> float:
+    """Time in callbacks against time waiting for events, while the samples cover most of
+    the poll (the sample of the callback running during the query never comes back, so
+    the wall time would undercount). A full ring covers only the last events of a burst:
+    then the events processed times the mean processing time, over the wall time."""
+    covered_s = (processing + waiting) / 1e6
+    if view.previous is None or not view.elapsed_s or covered_s >= view.elapsed_s / 2:
+        return processing / (processing + waiting)
+    events = _processed_since(view.previous, view.state)
+    return min(events * processing / samples / 1e6 / view.elapsed_s, 1.0)
 
 
 def _culprit(view: ServerView, attribute: str, micros: list[int], memory: _Memory) -> str:
@@ -274,6 +293,7 @@ def _churn(view: ServerView, limits: Thresholds) -> Iterator[Finding]:
             None,
             f"event thread woken {mean:.1f} times per event (max {max(wakes)}): "
             "frequent (un)subscriptions in this process hold up event processing",
+            magnitude=mean,
         )
 
 
@@ -326,6 +346,7 @@ def _samples_stolen(view: ServerView, server: str) -> Iterator[Finding]:
                 None,
                 f"{events} events {verb} but {len(samples)} performance samples came back: "
                 "another client is calling QueryEventSystem on this server",
+                magnitude=events - len(samples),
             )
 
 
@@ -378,10 +399,10 @@ def _missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
         if missed is None or missed.delta <= 0:
             continue
         counter, processed = change.last_received, change.events_processed
-        lost = ""
+        lost, estimate = "", 0
         if counter and not counter.went_back:
-            estimate = counter.delta - (processed.delta if processed else 0)
-            lost = f"; about {max(estimate, 0)} events lost"
+            estimate = max(counter.delta - (processed.delta if processed else 0), 0)
+            lost = f"; about {estimate} events lost"
         yield Finding(
             Severity.ERROR,
             "missed events",
@@ -389,6 +410,7 @@ def _missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
             _stream_label(change.topic),
             f"{missed.delta} gap(s) in the server counter detected{lost} "
             "(publisher-side loss at the ZMQ high-water mark, all subscribers lose the same)",
+            magnitude=estimate or missed.delta,
         )
 
 

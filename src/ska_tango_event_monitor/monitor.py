@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ska_tango_event_monitor.parallel import Outcome, ParallelCalls
+from ska_tango_event_monitor.parallel import Deferred, NotArrived, Outcome, ParallelCalls
 from ska_tango_event_monitor.parse import ReplyError, decode_reply
 from ska_tango_event_monitor.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.tango_client import (
+    QUERY_COMMAND,
     AdminDevice,
     MonitoredServer,
     describe_failure,
+    failure_reason,
     is_unsupported,
 )
 
+Reply = dict[str, Any]  # a decoded QueryEventSystem reply
 UNSUPPORTED = "has no QueryEventSystem command: its server runs Tango older than 10.1"
 
 
@@ -32,6 +34,7 @@ class Monitor:
         self.timeout_s = timeout_s
         self._now = now
         self._admins: dict[str, AdminDevice] = {}
+        self._queries: dict[str, Deferred[Reply]] = {}
         self._calls: ParallelCalls[str] = ParallelCalls()
         self.unsupported: set[str] = set()
         self.perf_enabled: set[str] = set()
@@ -42,31 +45,30 @@ class Monitor:
         self.servers = tuple(servers)
         admins = {s.admin for s in servers}
         self._admins = {a: self._admins.get(a) or AdminDevice(a, self.timeout_s) for a in admins}
+        self._queries = {a: self._queries.get(a) or _query(self._admins[a]) for a in admins}
         self._calls.retain(admins)
         self.perf_enabled &= admins
 
     def poll(self) -> Snapshot:
         time = self._now()
-        queries = {admin: device.query_event_system for admin, device in self._admins.items()}
-        outcomes = self._calls.call_all(queries, self.timeout_s)
+        outcomes = self._calls.call_all(self._queries, self.timeout_s)
         return Snapshot(time, tuple(self._server_poll(s, outcomes[s.admin]) for s in self.servers))
 
-    def _server_poll(self, server: MonitoredServer, outcome: Outcome[str]) -> ServerPoll:
-        poll = ServerPoll(server.admin, server.devices, duration_s=outcome.duration_s)
+    def _server_poll(self, server: MonitoredServer, outcome: Outcome[Reply]) -> ServerPoll:
+        admin, devices, duration = server.admin, server.devices, outcome.duration_s
         if not outcome.ok:
-            return replace(poll, error=self._failure(server.admin, outcome))
-        try:
-            reply = decode_reply(outcome.value or "")
-        except ReplyError as error:
-            return replace(poll, error=str(error))
-        self.unsupported.discard(server.admin)
-        return replace(poll, reply=reply)
+            error = self._failure(admin, outcome)
+            return ServerPoll(admin, devices, error=error, duration_s=duration)
+        self.unsupported.discard(admin)
+        return ServerPoll(admin, devices, reply=outcome.value, duration_s=duration)
 
     def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
         if outcome.pending_for is not None:
             pending = outcome.pending_for
             return f"no reply within {self.timeout_s:g} s (call pending for {pending:.1f} s)"
         assert outcome.error is not None
+        if isinstance(outcome.error, ReplyError):
+            return str(outcome.error)
         if is_unsupported(outcome.error):
             self.unsupported.add(admin)
             return f"{admin} {UNSUPPORTED}"
@@ -89,6 +91,33 @@ class Monitor:
     def admins_needing_perf(self, snapshot: Snapshot) -> list[str]:
         """Servers whose reply shows perf off although we asked for it (e.g. a restart)."""
         return [poll.admin for poll in snapshot.polls if poll.reply and _perf_off(poll.reply)]
+
+
+def _query(device: AdminDevice) -> Deferred[Reply]:
+    """QueryEventSystem, decoded as soon as it arrives; also in halves, with Tango's
+    asynchronous call (polling model). AdminDevice has no asynchronous methods (yet): the
+    halves use its proxy directly.
+    """
+
+    def call() -> Reply:
+        return decode_reply(device.query_event_system() or "")
+
+    def send() -> object:
+        return device._connect().command_inout_asynch(QUERY_COMMAND)
+
+    def receive(ticket: object) -> Reply:  # waits for the answer or the proxy's timeout
+        return decode_reply(device._connect().command_inout_reply(ticket, 0) or "")
+
+    def take(ticket: object) -> Reply:
+        try:
+            text = device._connect().command_inout_reply(ticket)
+        except Exception as error:
+            if failure_reason(error) == "API_AsynReplyNotArrived":
+                raise NotArrived from None
+            raise
+        return decode_reply(text or "")
+
+    return Deferred(call, send, receive, take)
 
 
 def _perf_off(reply: Mapping[str, Any]) -> bool:

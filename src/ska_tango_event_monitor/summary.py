@@ -17,7 +17,7 @@ class RecurringFinding:
     def severity(self) -> Severity:
         return self.worst.severity
 
-    worst: Finding  # the first one raised at the worst severity seen
+    worst: Finding  # the worst seen: highest severity, then largest magnitude
     last: Finding
     snapshots: int
     first_time: datetime
@@ -43,7 +43,7 @@ class FindingsLog:
             else:
                 self._entries[key] = replace(
                     known,
-                    worst=finding if finding.severity > known.severity else known.worst,
+                    worst=max(known.worst, finding, key=_badness),
                     last=finding,
                     snapshots=known.snapshots + 1,
                     last_time=time,
@@ -57,3 +57,7 @@ class FindingsLog:
     @property
     def worst(self) -> Severity | None:
         return max((entry.severity for entry in self._entries.values()), default=None)
+
+
+def _badness(finding: Finding) -> tuple[Severity, float]:
+    return finding.severity, finding.magnitude
