@@ -46,7 +46,7 @@ def _derived(value: Any) -> dict[str, Any]:
     """Properties a reader would otherwise recompute (last pushed counter, deltas)."""
     names = ("last_pushed", "delta", "went_back", "title", "ring_full", "events", "severity")
     return {
-        name: getattr(value, name)
+        name: _plain(getattr(value, name))
         for name in names
         if isinstance(getattr(type(value), name, None), property)
     }

@@ -230,7 +230,7 @@ def _saturation(view: ServerView, memory: _Memory, limits: Thresholds) -> Iterat
     waiting = sum(s.sleep_micros for s in samples)
     if not samples or processing + waiting == 0:
         return
-    busy = _busy_fraction(view, processing, waiting, len(samples))
+    busy, basis = _busy_fraction(view, processing, waiting, len(samples))
     if busy < limits.busy_fraction:
         return
     by_attribute: dict[str, list[int]] = {}
@@ -243,22 +243,38 @@ def _saturation(view: ServerView, memory: _Memory, limits: Thresholds) -> Iterat
         "saturated",
         short_name(view.admin),
         None,
-        f"event thread busy {busy:.0%} of the time (callbacks {processing / 1e6:.1f} s, "
-        f"waiting for events {waiting / 1e6:.1f} s); {culprits}",
+        f"event thread busy {busy:.0%} of the time ({basis}); {culprits}",
         magnitude=busy,
     )
 
 
-def _busy_fraction(view: ServerView, processing: int, waiting: int, samples: int) -> float:
+def _busy_fraction(
+    view: ServerView, processing: int, waiting: int, samples: int
+) -> tuple[float, str]:
     """Time in callbacks against time waiting for events, while the samples cover most of
     the poll (the sample of the callback running during the query never comes back, so
     the wall time would undercount). A full ring covers only the last events of a burst:
     then the events processed times the mean processing time, over the wall time."""
     covered_s = (processing + waiting) / 1e6
     if view.previous is None or not view.elapsed_s or covered_s >= view.elapsed_s / 2:
-        return processing / (processing + waiting)
+        busy = processing / (processing + waiting)
+        return (
+            busy,
+            f"callbacks {processing / 1e6:.1f} s, waiting for events {waiting / 1e6:.1f} s",
+        )
     events = _processed_since(view.previous, view.state)
-    return min(events * processing / samples / 1e6 / view.elapsed_s, 1.0)
+    mean = processing / samples
+    busy = min(events * mean / 1e6 / view.elapsed_s, 1.0)
+    return busy, (
+        f"{events} events x {_duration(mean)} in callbacks over {view.elapsed_s:.1f} s; "
+        f"the {samples} samples cover only the last {_duration(processing + waiting)}"
+    )
+
+
+def _duration(micros: float) -> str:
+    if micros < 1e3:
+        return f"{micros:.1f} µs"
+    return f"{micros / 1e3:.1f} ms" if micros < 1e6 else f"{micros / 1e6:.1f} s"
 
 
 def _culprit(view: ServerView, attribute: str, micros: list[int], memory: _Memory) -> str:
@@ -271,7 +287,8 @@ def _culprit(view: ServerView, attribute: str, micros: list[int], memory: _Memor
     ]
     for key in keys:  # the publisher's own median gap between pushes, when it is sampled
         if (gap := memory.push_gap_ms.get(memory.publisher_of.get(key, ""))) is not None:
-            return text + f", {key.rpartition('.')[0]} pushed every ~{gap:.0f} ms"
+            every = f"{gap:.0f} ms" if gap >= 1 else _duration(gap * 1e3)
+            return text + f", {key.rpartition('.')[0]} pushed every ~{every}"
     rated = [key for key in keys if key in memory.peak_pushed_rate]
     if rated:  # else the highest rate seen over a whole poll period
         fastest = max(rated, key=memory.peak_pushed_rate.__getitem__)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -99,8 +99,7 @@ class _Worker:
                 future.set_result(value)
 
 
-@dataclass(frozen=True)
-class _Sent:
+class _Sent(NamedTuple):
     key: Hashable
     call: Deferred
     ticket: object

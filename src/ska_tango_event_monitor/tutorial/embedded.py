@@ -23,6 +23,8 @@ This module is the thin command line: it parses the arguments, runs one command 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -63,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with terminate_as_exception():
             return int(_COMMANDS[args.command](args))
+    except BrokenPipeError:  # the reader went away (`status | head -1`): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (TutorialError, LocalTangoError, tango.DevFailed, OSError) as exc:
         say_error(_one_line(exc))
     except (KeyboardInterrupt, Terminated):

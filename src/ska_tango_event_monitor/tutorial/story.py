@@ -21,10 +21,15 @@ def introduce(settings: Settings) -> None:
         f"{SERVER_NAME}/hw) pushes {settings.scan_points} position events at "
         f"{settings.event_rate_hz:g} Hz during a scan;"
     )
+    rogue = (
+        f"hands each position event to a worker thread that takes {settings.rogue_delay:g} s"
+        if settings.fixed_rogue
+        else f"takes {settings.rogue_delay:g} s per position event in its callback"
+    )
     say(
         f"{TOP_DEVICE} (TopDevice) waits up to {settings.scan_timeout:g} s for "
-        f"Mode.IDLE; {ROGUE_DEVICE} (RogueDevice, same server {SERVER_NAME}/top) "
-        f"takes {settings.rogue_delay:g} s per position event."
+        f"Mode.IDLE; {ROGUE_DEVICE} ({settings.rogue_class}, same server {SERVER_NAME}/top) "
+        f"{rogue}."
     )
 
 
@@ -33,7 +38,7 @@ def conclude(
 ) -> None:
     """Show the scan's outcome and the hw log, then explain it."""
     say()
-    say("=" * 30 + " What happened " + "=" * 30)
+    say(f"{' What happened ':=^120}")
     say(call.outcome())
     say(f"The hw server's log ({SERVER_NAME}/hw):")
     for line in hw_lines or ["(no scan lines in the log)"]:
@@ -47,6 +52,14 @@ def conclude(
 
 
 def _explain_in_time(pushed_text: str, settings: Settings) -> None:
+    if settings.fixed_rogue:
+        say(
+            f"Conclusion: FixedRogueDevice does its {settings.rogue_delay:g} s of work per "
+            "position on a worker thread, so the event thread stays free: Mode.IDLE was "
+            f"pushed {pushed_text} and arrived in time."
+        )
+        say("Run the demo without --fixed-rogue to see the event arrive late.")
+        return
     say(
         f"Conclusion: with RogueDevice taking {settings.rogue_delay:g} s per position "
         f"event, the top server keeps up: Mode.IDLE was pushed {pushed_text} and arrived "

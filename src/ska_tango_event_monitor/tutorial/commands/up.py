@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ska_tango_event_monitor.tutorial.console import PROG, say
+from ska_tango_event_monitor.tutorial.console import PROG, note, say
 from ska_tango_event_monitor.tutorial.control_system import HW_DEVICE, TOP_DEVICE, Settings
 from ska_tango_event_monitor.tutorial.errors import TutorialError
 from ska_tango_event_monitor.tutorial.recorded_state import load_state, write_state
@@ -18,14 +18,14 @@ def up(state_dir: Path, settings: Settings) -> int:
     _prepare_state_dir(state_dir)
     started = time.monotonic()
     system = TutorialSystem(state_dir, settings)
-    system.start(say)
+    system.start(note)
     records = system.detach()
     try:
         write_state(state_dir, system.tango_host, settings, records)
     except BaseException:
         stop_quietly(records.values())
         raise
-    say(f"Started in {time.monotonic() - started:.1f} s; state and logs in {state_dir}")
+    note(f"Started in {time.monotonic() - started:.1f} s; state and logs in {state_dir}")
     _say_how_to_use(system.tango_host, state_dir_option(state_dir))
     return 0
 
@@ -46,12 +46,13 @@ def _prepare_state_dir(state_dir: Path) -> None:
 
 
 def _say_how_to_use(tango_host: str, opts: str) -> None:
-    say()
-    say("Use this Tango database in your shell:")
-    say(f"  export TANGO_HOST={tango_host}")
-    say("then, for example:")
-    say(f"  ska-tango-event-monitor --monitor {HW_DEVICE} {TOP_DEVICE}   # watch the events")
-    say(f"  {PROG} scan{opts}   # in another shell: TopDevice.Scan()")
-    say(f"  {PROG} status{opts}")
-    say(f"  {PROG} logs hw{opts}")
-    say(f"  {PROG} down{opts}   # stop everything")
+    """Only the export line goes to stdout: `eval "$(... up)"` sets TANGO_HOST."""
+    note()
+    note(f'Use this Tango database in your shell (or: eval "$({PROG} up{opts})"):')
+    say(f"export TANGO_HOST={tango_host}")
+    note("then, for example:")
+    note(f"  ska-tango-event-monitor --monitor {HW_DEVICE} {TOP_DEVICE}   # watch the events")
+    note(f"  {PROG} scan{opts}   # in another shell: TopDevice.Scan()")
+    note(f"  {PROG} status{opts}")
+    note(f"  {PROG} logs hw{opts}")
+    note(f"  {PROG} down{opts}   # stop everything")

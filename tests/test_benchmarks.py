@@ -1,0 +1,77 @@
+"""`make bench` at a tiny size (`--quick`): every benchmark runs and prints every figure and
+target. Not a timing test: whether a target is met is not asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+TARGETS = [
+    r"\[1 fan-out\] N=2 our round / tango\.Group: \S+ x \(target <= 1 x\)",
+    r"\[1 fan-out\] N=2 our round / bound: \S+ x \(target <= 1\.5 x\)",
+    r"\[1 fan-out\] N=2 sequential / our round: \S+ x \(target >= 1\.5 x\)",
+    r"\[2 hung server\] slowest round with a frozen server: \S+ s \(target <= 0\.33 s\)",
+    r"\[2 hung server\] other servers missing from those rounds: \S+ servers",
+    r"\[3 overhead\] throughput with / without the monitor: \S+ x \(target >= 0\.95 x\)",
+    r"\[4 CPU per poll\] CPU per poll, 2 events/stream/poll, no perf samples: \S+ ms "
+    r"\(target <= 20\.0 ms\)",
+    r"\[4 CPU per poll\] CPU per poll, 2 events/stream/poll, 48 perf samples: ",
+    r"\[4 CPU per poll\] CPU per poll, 13 events/stream/poll, 312 perf samples: ",
+    r"\[5 long runs\] replay of 200 polls: \S+ snapshots/s \(target >= 10,000 snapshots/s\)",
+    r"\[5 long runs\] peak RSS 200 polls / 50 polls \(flat\): \S+ x \(target <= 1\.1 x\)",
+]
+
+FIGURES = [
+    "== 1. Fan-out: one polling round over N servers",
+    "ours  tango.Group   sequential  one server  bound  ours/Group  ours/bound",
+    "growth of the round with N (ms per added server, between sizes):",
+    "== 2. Hung server: 1 of 2 servers stopped with SIGSTOP",
+    "ours, round 1",
+    "tango.Group, 1 frozen, round 1",
+    "tango.Group, 2 frozen, round 1",
+    "== 3. Overhead on the monitored system: publisher -> subscriber",
+    "without the monitor  median throughput",
+    "with --monitor       median throughput",
+    "== 4. Monitor CPU per poll: 4 servers x 3 streams",
+    "decode  update  render",
+    "== 5. Long runs: --replay of recordings of 50, 200 polls",
+    "snapshots/s  w/o start-up  peak MiB",
+    "== Summary: ",
+    "cores, load average (1, 5, 15 min)",
+]
+
+
+@pytest.mark.integration
+def test_quick_run_prints_every_figure_and_target() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    out = done.stdout
+    for figure in FIGURES:
+        assert figure in out, f"missing {figure!r} in:\n{out}"
+    target_lines = [line for line in out.splitlines() if line.startswith("TARGET ")]
+    for pattern in TARGETS:
+        hits = [line for line in target_lines if re.search(pattern, line)]
+        assert len(hits) == 2, (
+            f"{pattern!r} not printed once in its section and once in the summary"
+        )
+        assert all(line.endswith((" met", " NOT MET")) for line in hits)
+    assert "== Summary: " in out and f" of {len(TARGETS)} targets met" in out
+    # every process it started was stopped: no server of the benchmark is left running
+    left = subprocess.run(
+        ["pgrep", "-f", str(ROOT / "benchmarks" / "bench_server.py")],
+        capture_output=True,
+        text=True,
+    )
+    assert left.stdout == ""
