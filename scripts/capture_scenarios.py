@@ -8,8 +8,8 @@ a subprocess (`python -m ska_tango_event_monitor --monitor --polling-period P --
 FILE DEVICE...`) while the scenario is driven; its recording is kept as
 `scenario_<name>.jsonl`. Nothing is edited afterwards. The report of each recording is a
 golden file, `tests/golden/scenario_<name>.txt`: after a new capture, regenerate them with
-`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario that fails
-keeps the files of an earlier capture and makes the script exit with status 1.
+`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario
+that fails keeps the files of an earlier capture and makes the script exit with status 1.
 """
 
 from __future__ import annotations
