@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint format archive clean
+.PHONY: setup demo test lint format archive clean bench docs
 
 setup: $(VENV)/.installed
 
@@ -34,3 +34,9 @@ diagnose-missing-events.tar.bz2: $(wildcard tutorial/diagnose-missing-events/*) 
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info diagnose-missing-events.tar.bz2
+
+bench: setup
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+docs: setup
+	$(BIN)/sphinx-build -W --keep-going -b html docs build/docs

@@ -38,7 +38,7 @@ _SETUP_STATUS = {
 
 
 def run(options: argparse.Namespace, env: Environment) -> int:
-    discovery = None if options.devices else ServerDiscovery(options.server or ["*"])
+    discovery = None if options.devices else ServerDiscovery(options.server)
     try:
         servers = discovery.discover() if discovery else DeviceResolver().resolve(options.devices)
     except MonitorSetupError as error:

@@ -119,10 +119,15 @@ class DeviceResolver:
 
 
 class ServerDiscovery:
-    """Running device servers picked from the Tango database by `Executable/instance` pattern."""
+    """Running device servers picked from the Tango database by `Executable/instance` pattern.
+
+    Without patterns (`--all`): every server but the database server itself, whose event
+    system says nothing about the control system (`--server 'DataBaseds/*'` picks it).
+    """
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = tuple(p.lower() for p in patterns)
+        self.patterns = tuple(p.lower() for p in patterns) or ("*",)
+        self._excluded = () if patterns else ("databaseds/*",)
         self._database: tango.Database | None = None
 
     def discover(self) -> list[MonitoredServer]:
@@ -138,8 +143,14 @@ class ServerDiscovery:
         return [
             MonitoredServer(admin, ())
             for admin in sorted(exported, key=str.lower)
-            if any(fnmatch.fnmatchcase(admin[len("dserver/") :].lower(), p) for p in self.patterns)
+            if self._wanted(admin[len("dserver/") :].lower())
         ]
+
+    def _wanted(self, server: str) -> bool:
+        def matches(patterns: Sequence[str]) -> bool:
+            return any(fnmatch.fnmatchcase(server, pattern) for pattern in patterns)
+
+        return matches(self.patterns) and not matches(self._excluded)
 
 
 def _parse(text: str) -> DeviceName:
