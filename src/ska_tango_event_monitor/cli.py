@@ -9,18 +9,41 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any, NoReturn, TextIO
 
 from ska_tango_event_monitor import __version__
+from ska_tango_event_monitor.cli_exporter import check_exporter_options
+from ska_tango_event_monitor.cli_findings import add_analysis_arguments, fail_on, thresholds
+from ska_tango_event_monitor.cli_options import (
+    DEFAULT_PERIOD_S,
+    DEFAULT_TIMEOUT_S,
+    add_output_arguments,
+    add_polling_arguments,
+    add_server_arguments,
+)
 from ska_tango_event_monitor.exit_status import ExitStatus
-from ska_tango_event_monitor.findings import Analyser, Severity, Thresholds
+from ska_tango_event_monitor.findings import Analyser
 from ska_tango_event_monitor.output import ReportWriter, check_writable
 from ska_tango_event_monitor.session import MonitorSession
 
+__all__ = [
+    "DEFAULT_PERIOD_S",
+    "DEFAULT_TIMEOUT_S",
+    "EPILOG",
+    "PROG",
+    "Environment",
+    "build_parser",
+    "fail",
+    "fail_on",
+    "final_status",
+    "main",
+    "parse_args",
+    "session_for",
+    "thresholds",
+    "writer_for",
+]
+
 PROG = "ska-tango-event-monitor"
-DEFAULT_PERIOD_S = 10.0
-DEFAULT_TIMEOUT_S = 3.0
 
 EPILOG = f"""\
 example:
@@ -36,7 +59,9 @@ printed under each snapshot and summarised at exit; --replay FILE reads a record
 
 exit codes: 0 done or interrupted, 1 unexpected failure, 2 bad command line, 3 no TANGO_HOST
 or database unreachable, 4 unknown device, 5 server without QueryEventSystem (Tango < 10.1),
-6 recording not writable or not readable, 7 --fail-on: such a finding was raised.
+6 recording, --report or --prometheus-textfile not writable (or recording not readable),
+7 --fail-on: such a finding was raised, 8 --prometheus: no prometheus_client, bad address
+or port in use.
 """
 
 
@@ -64,26 +89,6 @@ class _Parser(argparse.ArgumentParser):
             (self.env.stderr if file is sys.stderr else self.env.stdout).write(message)
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
 def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         env or Environment(),
@@ -93,173 +98,31 @@ def build_parser(env: Environment | None = None) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "devices",
-        nargs="*",
-        metavar="DEVICE",
-        help="device or admin device names: foo/bar/hw, dserver/MyServer/hw, "
-        "tango://host:port/foo/bar/hw, tango://host:port/foo/bar/hw#dbase=no",
-    )
-    parser.add_argument(
-        "--polling-period",
-        "--poll-period",
-        type=_positive_seconds,
-        default=DEFAULT_PERIOD_S,
-        metavar="SECONDS",
-        help=f"time between snapshots (default {DEFAULT_PERIOD_S:g})",
-    )
-    parser.add_argument(
-        "-m",
-        "--monitor",
-        "--monitor-perf",
-        action="store_true",
-        help="switch on EnableEventSystemPerfMon and print performance tables",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="record every poll as a JSON line (.gz, .bz2, .xz compress)",
-    )
-    parser.add_argument(
-        "-a", "--append", action="store_true", help="append to --output instead of truncating"
-    )
-    parser.add_argument(
-        "--count",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="stop after N snapshots (default 0: run until interrupted)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_positive_seconds,
-        metavar="SECONDS",
-        help=f"per-server call timeout (default {DEFAULT_TIMEOUT_S:g}, "
-        "or the polling period if shorter)",
-    )
-    parser.add_argument(
-        "--server",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="monitor the running device servers matching Executable/instance "
-        "(e.g. 'MyServer/*'),"
-        " picked from the Tango database and followed as they start and stop; repeatable",
-    )
-    parser.add_argument(
-        "--all",
-        action="store_true",
-        help="monitor every running device server (like --server '*')",
-    )
-    parser.add_argument(
-        "--list", action="store_true", help="print the servers that would be monitored and exit"
-    )
-    parser.add_argument(
-        "--replay",
-        type=Path,
-        metavar="FILE",
-        help="print the report of a recording (plain or compressed) instead of polling",
-    )
-    parser.add_argument(
-        "--report",
-        type=Path,
-        metavar="FILE.html",
-        help="write a self-contained HTML report with plots and findings (live: at exit)",
-    )
-    parser.add_argument(
-        "--prometheus",
-        metavar="[HOST:]PORT",
-        help="serve Prometheus metrics at http://HOST:PORT/metrics while monitoring "
-        "(default host 127.0.0.1; needs the [prometheus] extra)",
-    )
-    parser.add_argument(
-        "--prometheus-textfile",
-        type=Path,
-        metavar="FILE",
-        help="write the metrics to FILE after every poll (node exporter textfile collector)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default) or one JSON object per snapshot, then a summary object",
-    )
-    _add_analysis_arguments(parser)
+    add_polling_arguments(parser)
+    add_server_arguments(parser)
+    add_output_arguments(parser)
+    add_analysis_arguments(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
-
-
-def _add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = Thresholds()
-    group = parser.add_argument_group("findings")
-    group.add_argument(
-        "--no-analysis",
-        action="store_true",
-        help="print only the snapshots, as the tutorial shows them: no event rates, no findings",
-    )
-    group.add_argument(
-        "--fail-on",
-        choices=("warning", "error"),
-        help="exit with status 7 if a finding of this severity or worse was raised",
-    )
-    group.add_argument(
-        "--backlog-threshold",
-        type=_count,
-        default=defaults.backlog_events,
-        metavar="EVENTS",
-        help="events pushed but not received, in two polls in a row, that make a finding "
-        f"(default {defaults.backlog_events})",
-    )
-    group.add_argument(
-        "--latency-threshold",
-        type=_positive_seconds,
-        default=defaults.latency_s,
-        metavar="SECONDS",
-        help="90th percentile of the callback latency that makes a finding "
-        f"(default {defaults.latency_s:g})",
-    )
-    group.add_argument(
-        "--busy-threshold",
-        type=_fraction,
-        default=defaults.busy_fraction,
-        metavar="FRACTION",
-        help="share of the time the event thread spends in callbacks that makes a finding "
-        f"(default {defaults.busy_fraction:g})",
-    )
-    group.add_argument(
-        "--wake-threshold",
-        type=_positive_seconds,
-        default=defaults.wake_count,
-        metavar="WAKES",
-        help=f"mean wakes per event that make a churn finding (default {defaults.wake_count:g})",
-    )
-
-
-def _fraction(text: str) -> float:
-    value = _positive_seconds(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a fraction between 0 and 1")
-    return value
-
-
-def thresholds(options: argparse.Namespace) -> Thresholds:
-    return Thresholds(
-        backlog_events=options.backlog_threshold,
-        busy_fraction=options.busy_threshold,
-        latency_s=options.latency_threshold,
-        wake_count=options.wake_threshold,
-    )
-
-
-def fail_on(options: argparse.Namespace) -> Severity | None:
-    return None if options.fail_on is None else Severity[options.fail_on.upper()]
 
 
 def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> argparse.Namespace:
     parser = build_parser(env)
     options = parser.parse_args(argv)
+    _settle_timeout(parser, options)
+    if options.append and options.output is None:
+        parser.error("--append needs --output FILE")
+    _check_sources(parser, options)
+    check_exporter_options(parser, options)
+    if options.list and options.replay:
+        parser.error("--list goes with DEVICE... or --server/--all, not --replay")
+    if options.fail_on and options.no_analysis:
+        parser.error("--fail-on needs the findings: drop --no-analysis")
+    return options
+
+
+def _settle_timeout(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
+    """The default timeout never exceeds the polling period; a given one may not either."""
     if options.timeout is None:
         options.timeout = min(DEFAULT_TIMEOUT_S, options.polling_period)
     elif options.timeout > options.polling_period:
@@ -267,18 +130,15 @@ def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> ar
             f"--timeout {options.timeout:g} is longer than --polling-period "
             f"{options.polling_period:g}"
         )
-    if options.append and options.output is None:
-        parser.error("--append needs --output FILE")
+
+
+def _check_sources(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
+    """Exactly one of: devices, servers from the database, a recording."""
     sources = [bool(options.devices), bool(options.server or options.all), bool(options.replay)]
     if sum(sources) > 1:
         parser.error("give one of DEVICE..., --server/--all, or --replay FILE")
     if not any(sources):
         parser.error("the following arguments are required: DEVICE (or --server, --all, --replay)")
-    if options.replay and (options.prometheus or options.prometheus_textfile):
-        parser.error("the Prometheus exporter goes with live monitoring, not --replay")
-    if options.list and options.replay:
-        parser.error("--list goes with DEVICE... or --server/--all, not --replay")
-    return options
 
 
 def _run(options: argparse.Namespace, env: Environment) -> int:

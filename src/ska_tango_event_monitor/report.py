@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ska_tango_event_monitor.diff import CounterChange, ServerDiff
+from ska_tango_event_monitor.diff import (
+    CounterChange,
+    PublisherChange,
+    ServerDiff,
+    SubscriptionChange,
+)
 from ska_tango_event_monitor.findings import Finding
+from ska_tango_event_monitor.flow import StreamRate
+from ska_tango_event_monitor.model import Publisher, Subscription
 from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.performance import SAMPLE_RING_SIZE, PerformanceTable
 from ska_tango_event_monitor.session import ServerReport, SnapshotReport
@@ -55,36 +62,20 @@ def _server_lines(server: ServerReport) -> list[str]:
     if server.recovered_after:
         lines.append(f"- Answering again after {server.recovered_after} failed poll(s)")
     diff = server.diff or ServerDiff()
-    lines += _section("New publishers", _new_publishers(diff))
-    lines += _section("Published events", _published(diff))
-    lines += _section("Removed publishers", _removed_publishers(diff))
+    lines += _publisher_lines(diff)
     lines += _table_section("Server performance", server.server_performance)
-    lines += _section("New subscriptions", _new_subscriptions(diff))
-    lines += _section("Received events and callback changes", _changed_subscriptions(diff))
-    lines += _section("Removed subscriptions", _removed_subscriptions(diff))
+    lines += _subscription_lines(diff)
     lines += _table_section("Client performance", server.client_performance)
     lines += _section("Event rates", _rates(server))
     return lines
-
-
-def _rates(server: ServerReport) -> list[Entry]:
-    return [
-        *(
-            (short_name(r.name), [f"{r.per_second:.1f} events/s pushed"])
-            for r in server.pushed_rates
-        ),
-        *(
-            (short_name(r.name), [f"{r.per_second:.1f} events/s processed"])
-            for r in server.processed_rates
-        ),
-    ]
 
 
 # An entry is a name and the texts shown after it, one line each.
 Entry = tuple[str, Sequence[str]]
 
 
-def _section(title: str, entries: Sequence[Entry]) -> list[str]:
+def _section(title: str, entries: Iterable[Entry]) -> list[str]:
+    entries = list(entries)
     if not entries:
         return []
     width = NAME_MARGIN + max(len(name) for name, _ in entries)
@@ -94,66 +85,71 @@ def _section(title: str, entries: Sequence[Entry]) -> list[str]:
     return lines
 
 
-def _new_publishers(diff: ServerDiff) -> list[Entry]:
+def _publisher_lines(diff: ServerDiff) -> list[str]:
     return [
-        (short_name(p.stream), [f"{p.last_pushed} is the last pushed server counter"])
-        for p in diff.new_publishers
+        *_section("New publishers", map(_new_publisher, diff.new_publishers)),
+        *_section("Published events", map(_published, diff.published)),
+        *_section("Removed publishers", map(_removed_publisher, diff.removed_publishers)),
     ]
 
 
-def _published(diff: ServerDiff) -> list[Entry]:
+def _subscription_lines(diff: ServerDiff) -> list[str]:
+    changed = map(_changed_subscription, diff.changed_subscriptions)
     return [
-        (short_name(c.stream), [change_text(c.last_pushed, "last pushed server counter", True)])
-        for c in diff.published
+        *_section("New subscriptions", map(_new_subscription, diff.new_subscriptions)),
+        *_section("Received events and callback changes", changed),
+        *_section("Removed subscriptions", map(_removed_subscription, diff.removed_subscriptions)),
     ]
 
 
-def _removed_publishers(diff: ServerDiff) -> list[Entry]:
-    return [
-        (short_name(p.stream), [f"{p.last_pushed} was the last pushed server counter"])
-        for p in diff.removed_publishers
+def _rates(server: ServerReport) -> list[Entry]:
+    pushed = [_rate(rate, "pushed") for rate in server.pushed_rates]
+    return pushed + [_rate(rate, "processed") for rate in server.processed_rates]
+
+
+def _rate(rate: StreamRate, verb: str) -> Entry:
+    return short_name(rate.name), [f"{rate.per_second:.1f} events/s {verb}"]
+
+
+def _new_publisher(publisher: Publisher) -> Entry:
+    return short_name(publisher.stream), [
+        f"{publisher.last_pushed} is the last pushed server counter"
     ]
 
 
-def _new_subscriptions(diff: ServerDiff) -> list[Entry]:
-    return [
-        (
-            short_name(s.topic),
-            [
-                f"{s.event_count} events already processed",
-                f"{s.server_counter} is the last received server counter",
-                f"{s.callback_count} callback(s) registered",
-                f"{s.missed_event_count} missed events detected",
-                f"{s.discarded_event_count} events discarded",
-            ],
-        )
-        for s in diff.new_subscriptions
+def _published(change: PublisherChange) -> Entry:
+    return short_name(change.stream), [
+        change_text(change.last_pushed, "last pushed server counter", True)
     ]
 
 
-def _changed_subscriptions(diff: ServerDiff) -> list[Entry]:
-    return [
-        (
-            short_name(c.topic),
-            [
-                change_text(change, _SUBSCRIPTION_CHANGE_LABELS[field], field in _SERVER_COUNTERS)
-                for field, change in c.changes()
-            ],
-        )
-        for c in diff.changed_subscriptions
+def _removed_publisher(publisher: Publisher) -> Entry:
+    return short_name(publisher.stream), [
+        f"{publisher.last_pushed} was the last pushed server counter"
     ]
 
 
-def _removed_subscriptions(diff: ServerDiff) -> list[Entry]:
-    return [
-        (
-            short_name(s.topic),
-            [
-                f"{s.event_count} events processed",
-                f"{s.server_counter} was the last received server counter",
-            ],
-        )
-        for s in diff.removed_subscriptions
+def _new_subscription(subscription: Subscription) -> Entry:
+    return short_name(subscription.topic), [
+        f"{subscription.event_count} events already processed",
+        f"{subscription.server_counter} is the last received server counter",
+        f"{subscription.callback_count} callback(s) registered",
+        f"{subscription.missed_event_count} missed events detected",
+        f"{subscription.discarded_event_count} events discarded",
+    ]
+
+
+def _changed_subscription(change: SubscriptionChange) -> Entry:
+    return short_name(change.topic), [
+        change_text(counter, _SUBSCRIPTION_CHANGE_LABELS[field], field in _SERVER_COUNTERS)
+        for field, counter in change.changes()
+    ]
+
+
+def _removed_subscription(subscription: Subscription) -> Entry:
+    return short_name(subscription.topic), [
+        f"{subscription.event_count} events processed",
+        f"{subscription.server_counter} was the last received server counter",
     ]
 
 

@@ -99,7 +99,10 @@ def _poll_loop(
         report = session.update(snapshot)
         writer.write(report)
         if export is not None:
-            export.update(snapshot, report, session)
+            try:
+                export.update(snapshot, report, session)
+            except Exception as error:  # a PrometheusError (imported only when asked for)
+                return fail(env, str(error), _exporter_status(error))
         snapshots += 1
         if options.count and snapshots >= options.count:
             return None
