@@ -1,0 +1,100 @@
+"""What a benchmark reports: figures printed as they come, and targets checked at the end."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass(frozen=True)
+class Target:
+    """A measured value against its limit (`<=` unless `at_least`)."""
+
+    benchmark: str
+    name: str
+    measured: float
+    limit: float
+    unit: str
+    at_least: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.measured >= self.limit if self.at_least else self.measured <= self.limit
+
+    def line(self) -> str:
+        sign = ">=" if self.at_least else "<="
+        verdict = "met" if self.met else "NOT MET"
+        return (
+            f"TARGET [{self.benchmark}] {self.name}: {_number(self.measured)} {self.unit} "
+            f"(target {sign} {_number(self.limit)} {self.unit}) {verdict}"
+        )
+
+
+@dataclass
+class Report:
+    """Lines go to `out` at once; targets and explanations are kept for the summary."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    targets: list[Target] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def section(self, title: str) -> None:
+        self.say("", f"== {title} " + "=" * max(0, 96 - len(title)))
+
+    def say(self, *lines: str) -> None:
+        for line in lines:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        cells = [[str(h) for h in header], *[[_cell(v) for v in row] for row in rows]]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+        for row in cells:
+            self.say("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+
+    def target(self, target: Target) -> Target:
+        self.targets.append(target)
+        self.say(target.line())
+        return target
+
+    def note(self, text: str) -> None:
+        """An explanation (e.g. of a target not met), repeated in the summary."""
+        self.notes.append(text)
+        self.say(f"NOTE: {text}")
+
+    def summary(self) -> None:
+        met = sum(t.met for t in self.targets)
+        self.section(f"Summary: {met} of {len(self.targets)} targets met")
+        self.say(*(t.line() for t in self.targets))
+        if self.notes:
+            self.say("", *(f"NOTE: {n}" for n in self.notes))
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1e3
+
+
+def _number(value: float) -> str:
+    if value != value:  # nan
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _cell(value: object) -> str:
+    return _number(value) if isinstance(value, float) else str(value)
