@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from ska_tango_event_monitor.model import EventSystemState, Publisher, Subscription
 
 
-@dataclass(frozen=True)
-class CounterChange:
+class CounterChange(NamedTuple):  # a named tuple: thousands are made per poll
     before: int
     after: int
 
@@ -45,10 +45,11 @@ class SubscriptionChange:
 
     def changes(self) -> list[tuple[str, CounterChange]]:
         return [
-            (field.name, value)
-            for field in fields(self)
-            if isinstance(value := getattr(self, field.name), CounterChange)
+            (name, value) for name in _COUNTER_FIELDS if (value := getattr(self, name)) is not None
         ]
+
+
+_COUNTER_FIELDS = tuple(f.name for f in fields(SubscriptionChange) if f.name != "topic")
 
 
 @dataclass(frozen=True)

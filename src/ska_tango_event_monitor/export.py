@@ -29,6 +29,9 @@ def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {**fields, **_derived(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple
+        fields = {name: _plain(item) for name, item in value._asdict().items()}
+        return {**fields, **_derived(value)}
     if isinstance(value, Enum):
         return value.name
     if isinstance(value, datetime):

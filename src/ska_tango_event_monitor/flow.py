@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ska_tango_event_monitor.diff import ServerDiff
 from ska_tango_event_monitor.model import EventSystemState
 from ska_tango_event_monitor.streams import stream_key
 
@@ -17,6 +18,7 @@ class ServerView:
     state: EventSystemState
     previous: EventSystemState | None = None
     elapsed_s: float | None = None  # since the previous good reply
+    diff: ServerDiff | None = None  # from `previous` (everything new without one)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 _EMPTY: Mapping = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Publisher:
+class Publisher(NamedTuple):
     """An event stream this server publishes (`X.change`, `X.archive`, ...)."""
 
     stream: str
@@ -22,8 +22,7 @@ class Publisher:
         return self.next_counter - 1
 
 
-@dataclass(frozen=True)
-class Subscription:
+class Subscription(NamedTuple):
     """A ZMQ topic this server's process subscribes to (`X.idl5_change`, ...)."""
 
     topic: str
@@ -47,14 +46,15 @@ class NotConnected:
     tango_host: str | None = None
 
 
-@dataclass(frozen=True)
-class PublisherSample:
+# Samples are named tuples, not dataclasses: a poll can carry thousands of them.
+
+
+class PublisherSample(NamedTuple):
     micros_since_last_event: int | None
     push_event_micros: int
 
 
-@dataclass(frozen=True)
-class SubscriberSample:
+class SubscriberSample(NamedTuple):
     attr_name: str
     micros_since_last_event: int | None
     sleep_micros: int

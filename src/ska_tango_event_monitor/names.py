@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ _TRL = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # the same few names come back every poll
 def short_name(name: str) -> str:
     """`tango://h:1/foo/bar/hw#dbase=no.change` -> `foo/bar/hw.change`."""
     return _PREFIX.sub("", name).replace(_NO_DATABASE, "")

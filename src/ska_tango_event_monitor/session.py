@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -81,22 +82,19 @@ class MonitorSession:
 
     def update(self, snapshot: Snapshot) -> SnapshotReport:
         states = {poll.admin: self._parse(poll) for poll in snapshot.polls}
-        views = [
-            self._view(admin, state, snapshot.time)
+        views = {
+            admin: self._view(admin, state, snapshot.time)
             for admin, state in states.items()
             if not isinstance(state, str)
-        ]
-        reports = [self._report(poll, states[poll.admin]) for poll in snapshot.polls]
+        }
+        reports = [self._report(poll, views.get(poll.admin), states) for poll in snapshot.polls]
         findings, flows = None, ()
         if self.analyser is not None:
             failures = {a: s for a, s in states.items() if isinstance(s, str)}
-            analysis = self.analyser.analyse(views, failures)
+            analysis = self.analyser.analyse(list(views.values()), failures)
             findings, flows = analysis.findings, analysis.backlogs
-            reports = [
-                _with_rates(report, poll.admin, analysis)
-                for report, poll in zip(reports, snapshot.polls, strict=True)
-            ]
-        for view in views:
+            reports = _with_rates(reports, analysis)
+        for view in views.values():
             self._last_state[view.admin] = view.state
             self._last_time[view.admin] = snapshot.time
         return SnapshotReport(snapshot.time, tuple(reports), findings, flows)
@@ -114,25 +112,38 @@ class MonitorSession:
     def _view(self, admin: str, state: EventSystemState, time: datetime) -> ServerView:
         last_time = self._last_time.get(admin)
         elapsed = None if last_time is None else (time - last_time).total_seconds()
-        return ServerView(admin, state, self._last_state.get(admin), elapsed)
+        previous = self._last_state.get(admin)
+        return ServerView(admin, state, previous, elapsed, diff_states(previous, state))
 
-    def _report(self, poll: ServerPoll, state: EventSystemState | str) -> ServerReport:
-        if isinstance(state, str):
+    def _report(
+        self, poll: ServerPoll, view: ServerView | None, states: dict[str, EventSystemState | str]
+    ) -> ServerReport:
+        if view is None:
             self._failed_polls[poll.admin] = self._failed_polls.get(poll.admin, 0) + 1
-            return ServerReport(poll.admin, poll.title, error=state)
+            return ServerReport(poll.admin, poll.title, error=str(states[poll.admin]))
+        state = view.state
         return ServerReport(
             admin=poll.admin,
             title=poll.title,
-            diff=diff_states(self._last_state.get(poll.admin), state),
+            diff=view.diff,
             recovered_after=self._failed_polls.pop(poll.admin, 0),
             server_performance=publisher_table(state.publisher_samples),
             client_performance=subscriber_table(state.subscriber_samples),
         )
 
 
-def _with_rates(report: ServerReport, admin: str, analysis: Analysis) -> ServerReport:
-    return replace(
-        report,
-        pushed_rates=tuple(r for r in analysis.pushed_rates if r.server == admin),
-        processed_rates=tuple(r for r in analysis.processed_rates if r.server == admin),
-    )
+def _with_rates(reports: list[ServerReport], analysis: Analysis) -> list[ServerReport]:
+    pushed: dict[str, list[StreamRate]] = defaultdict(list)
+    processed: dict[str, list[StreamRate]] = defaultdict(list)
+    for rate in analysis.pushed_rates:
+        pushed[rate.server].append(rate)
+    for rate in analysis.processed_rates:
+        processed[rate.server].append(rate)
+    return [
+        replace(
+            report,
+            pushed_rates=tuple(pushed.get(report.admin, ())),
+            processed_rates=tuple(processed.get(report.admin, ())),
+        )
+        for report in reports
+    ]

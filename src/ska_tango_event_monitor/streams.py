@@ -3,17 +3,21 @@ at the subscriber (the ZMQ topic), with or without `tango://host:port/` and `#db
 
 from __future__ import annotations
 
+import functools
+
 from ska_tango_event_monitor.names import short_name
 
 _WIRE_PREFIX = "idl5_"
 
 
+@functools.lru_cache(maxsize=65536)  # the same few names come back every poll
 def stream_key(name: str) -> str:
     """The same key for a publisher stream and the subscriber topics of that stream."""
     base, _, event_type = short_name(name).rpartition(".")
     return f"{base.lower()}.{event_type.removeprefix(_WIRE_PREFIX)}"
 
 
+@functools.lru_cache(maxsize=65536)
 def attribute_name(name: str) -> str:
     """`foo/bar/hw/position` of `tango://h:1/foo/bar/hw/position.idl5_change`."""
     return short_name(name).rpartition(".")[0]

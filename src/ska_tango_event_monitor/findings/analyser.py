@@ -40,7 +40,9 @@ class Analyser:
         return Analysis(tuple(pushed), tuple(processed), tuple(flows), tuple(findings))
 
     def _server_findings(self, view: ServerView) -> Iterator[Finding]:
-        diff = diff_states(view.previous, view.state) if view.previous else None
+        diff = None
+        if view.previous is not None:
+            diff = view.diff or diff_states(view.previous, view.state)
         yield from saturation(view, self._memory, self.thresholds)
         yield from latency(view, self._memory, self.thresholds)
         yield from churn(view, self.thresholds)
