@@ -1,17 +1,30 @@
 """docs/tutorial.md against the tools as they are today.
 
 The tutorial shows output captured from real runs with the tutorial's numbers (a scan of about
-13 s and snapshots every 10 s). These tests keep it true without its timings:
+13 s and snapshots every 10 s). These tests keep it true:
 
 - every shell command line of the page (`$ ` in a code block) names a real command, and the
   options it gives exist (`ska-tango-event-monitor` lines must pass `cli.parse_args`,
   `ska-tango-event-monitor-tutorial` lines are checked against the subcommand's `--help`);
 - every `--option` the page mentions exists in one of the tools;
 - the monitor's banners shown are 120 characters wide;
+- every `$ ska-tango-event-monitor ...` block shown is exactly what
+  `ska-tango-event-monitor --replay tests/data/tutorial_<name>.jsonl.gz` prints today, with
+  the options shown (the devices aside). The HTML comment right before the block names the
+  recording: the live run was made with `-o tests/data/tutorial_<name>.jsonl.gz` added, and a
+  replay prints exactly what the live run printed. When the report or the findings change,
+  regenerate the blocks from the recordings, then review the diff and make the prose around
+  each block true to it (numbers, findings, which snapshot shows what):
+
+      UPDATE_DOCS=1 .venv/bin/pytest tests/test_tutorial_doc.py -k replay
+
 - a real run of the embedded system with a short scan prints what the page shows: the same
   lines from `up`, `status`, `scan`, `logs hw` and `down` once numbers and the state folder
   are set aside, and from `ska-tango-event-monitor --monitor`, the same section titles,
   banner titles, table columns and performance row labels (without their units).
+
+The demo blocks (`ska-tango-event-monitor-tutorial demo`) are shortened captures, with a
+`[... left out ...]` line: only their shape is checked.
 """
 
 from __future__ import annotations
@@ -58,6 +71,9 @@ TABLE_HEADER = re.compile(r"^\s+mean\s+median\s+count\b")
 TABLE_ROW = re.compile(r"^\s*(?P<label>[A-Za-z][A-Za-z ]*?)(?: \[[^\]]+\])?\s+-?\d+\.\d+±")
 FINDING = re.compile(r"^(INFO|WARNING|ERROR) [a-z][a-z ]* dserver/\S+( \S+)?: \S.*$")
 LEFT_OUT = re.compile(r"^\[\.\.\. .* left out .*\]$")
+# right before a monitor block: `<!-- ... tests/data/tutorial_<name>.jsonl.gz ... -->`
+REPLAY_NOTE = re.compile(r"^<!--.*\b(?P<path>tests/data/tutorial_\w+\.jsonl\.gz)\b.*-->$")
+UPDATE_DOCS = "UPDATE_DOCS=1 .venv/bin/pytest tests/test_tutorial_doc.py -k replay"
 
 
 # -- the page --------------------------------------------------------------------------------
@@ -319,6 +335,106 @@ def test_banners_are_120_wide() -> None:
     banners = [line for block in code_blocks(doc_text()) for line in block if BANNER.match(line)]
     assert len(banners) > 20
     assert [line for line in banners if len(line) != WIDTH] == []
+
+
+# -- the monitor's output: replays of the recordings ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayedBlock:
+    """A code block of the page with one `$ ska-tango-event-monitor` run and its output."""
+
+    recording: str  # tests/data/tutorial_<name>.jsonl.gz, from the note before the block
+    command: str  # the `$ ` line, without `$ `
+    first: int  # index of its first output line in the page's lines
+    end: int  # index of the closing fence
+
+    @property
+    def name(self) -> str:
+        return Path(self.recording).name.removesuffix(".jsonl.gz")
+
+
+def replayed_blocks(text: str) -> list[ReplayedBlock]:
+    lines = text.splitlines()
+    found: list[ReplayedBlock] = []
+    note: str | None = None
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if match := REPLAY_NOTE.match(line):
+            note = match.group("path")
+        elif line.startswith("```"):
+            end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
+            if note is not None:
+                body = lines[index + 1 : end]
+                assert body and body[0].startswith(f"$ {MONITOR} "), (
+                    f"the block after the note on {note} does not start with `$ {MONITOR}`"
+                )
+                assert not [x for x in body[1:] if x.startswith("$ ")], (
+                    f"the block replayed from {note} shows more than one command"
+                )
+                found.append(ReplayedBlock(note, body[0][2:], index + 2, end))
+                note = None
+            index = end
+        elif line.strip() and note is not None:
+            pytest.fail(f"the note on {note} is not right before a code block: {line!r}")
+        index += 1
+    assert note is None, f"the note on {note} is not followed by a code block"
+    return found
+
+
+def replayed_block(name: str) -> tuple[list[str], ReplayedBlock]:
+    """The page's lines as they are now, and the block replayed from `tutorial_<name>`."""
+    text = DOC.read_text()
+    block = next((x for x in replayed_blocks(text) if x.name == name), None)
+    assert block is not None, f"{DOC.name} has no block replayed from tutorial_{name}"
+    return text.splitlines(), block
+
+
+def replay_command(block: ReplayedBlock) -> list[str]:
+    """`ska-tango-event-monitor --replay RECORDING` with the options shown, not the devices."""
+    words = shlex.split(block.command)[1:]
+    options = cli.parse_args(words, cli.Environment(stdout=io.StringIO(), stderr=io.StringIO()))
+    assert options.devices, f"{block.command}: a live run names its devices"
+    assert options.output is None, f"{block.command}: the recording is named in the note, not -o"
+    devices = set(options.devices)
+    options_shown = [word for word in words if word not in devices]
+    return [script(MONITOR), "--replay", str(REPO / block.recording), *options_shown]
+
+
+REPLAYED = [block.name for block in replayed_blocks(doc_text())]
+
+
+def test_every_monitor_run_shown_is_replayed() -> None:
+    shown = [x.command for x in doc_transcripts() if x.words[0] == MONITOR and x.output]
+    assert len(shown) >= 3
+    assert [block.command for block in replayed_blocks(doc_text())] == shown, (
+        f"every `$ {MONITOR}` block with output needs the note on its recording before it"
+    )
+    assert len(set(REPLAYED)) == len(REPLAYED), "a recording is shown twice"
+
+
+@pytest.mark.parametrize("name", REPLAYED)
+def test_the_monitor_output_shown_is_the_replay_of_its_recording(name: str) -> None:
+    lines, block = replayed_block(name)
+    recording = REPO / block.recording
+    assert recording.is_file(), f"{block.recording} is missing"
+    assert recording.stat().st_size < 50_000, f"{block.recording}: keep the recordings small"
+
+    result = run(replay_command(block))
+
+    assert (result.returncode, result.stderr) == (0, "")
+    printed = result.stdout.splitlines()
+    if os.environ.get("UPDATE_DOCS") == "1" and lines[block.first : block.end] != printed:
+        lines[block.first : block.end] = printed
+        DOC.write_text("\n".join(lines) + "\n")
+        doc_text.cache_clear()
+        lines, block = replayed_block(name)
+    assert lines[block.first : block.end] == printed, (
+        f"the `$ {block.command}` block of {DOC.name} is not what the monitor prints for "
+        f"{block.recording} today: `{UPDATE_DOCS}` regenerates it; review the diff and make "
+        "the prose around it true to it"
+    )
 
 
 # -- structure of the output ------------------------------------------------------------------
