@@ -10,11 +10,9 @@ from ska_tango_event_monitor.parallel import Deferred, NotArrived, Outcome, Para
 from ska_tango_event_monitor.parse import ReplyError, decode_reply
 from ska_tango_event_monitor.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.tango_client import (
-    QUERY_COMMAND,
     AdminDevice,
     MonitoredServer,
     describe_failure,
-    failure_reason,
     is_unsupported,
 )
 
@@ -94,30 +92,22 @@ class Monitor:
 
 
 def _query(device: AdminDevice) -> Deferred[Reply]:
-    """QueryEventSystem, decoded as soon as it arrives; also in halves, with Tango's
-    asynchronous call (polling model). AdminDevice has no asynchronous methods (yet): the
-    halves use its proxy directly.
-    """
+    """QueryEventSystem, decoded as soon as it arrives; also in halves (send, then receive
+    or take), so that one thread can call every server at once."""
 
     def call() -> Reply:
         return decode_reply(device.query_event_system() or "")
 
-    def send() -> object:
-        return device._connect().command_inout_asynch(QUERY_COMMAND)
-
     def receive(ticket: object) -> Reply:  # waits for the answer or the proxy's timeout
-        return decode_reply(device._connect().command_inout_reply(ticket, 0) or "")
+        return decode_reply(device.receive_query(ticket) or "")
 
     def take(ticket: object) -> Reply:
-        try:
-            text = device._connect().command_inout_reply(ticket)
-        except Exception as error:
-            if failure_reason(error) == "API_AsynReplyNotArrived":
-                raise NotArrived from None
-            raise
-        return decode_reply(text or "")
+        text = device.take_query(ticket)
+        if text is None:
+            raise NotArrived
+        return decode_reply(text)
 
-    return Deferred(call, send, receive, take)
+    return Deferred(call, device.send_query, receive, take)
 
 
 def _perf_off(reply: Mapping[str, Any]) -> bool:

@@ -198,6 +198,26 @@ class AdminDevice:
     def set_perf_monitoring(self, enabled: bool) -> None:
         self._connect().command_inout(PERF_COMMAND, enabled)
 
+    # QueryEventSystem in two halves (Tango's asynchronous call, polling model), so that
+    # one thread can send to every server and then collect the answers.
+
+    def send_query(self) -> object:
+        """Send the call; returns the ticket for `receive_query` / `take_query`."""
+        return self._connect().command_inout_asynch(QUERY_COMMAND)
+
+    def receive_query(self, ticket: object) -> str:
+        """Wait for the answer (at most the proxy's timeout)."""
+        return self._connect().command_inout_reply(ticket, 0)
+
+    def take_query(self, ticket: object) -> str | None:
+        """The answer if it has arrived, else None."""
+        try:
+            return self._connect().command_inout_reply(ticket)
+        except tango.DevFailed as error:
+            if failure_reason(error) == "API_AsynReplyNotArrived":
+                return None
+            raise
+
     def _connect(self) -> tango.DeviceProxy:
         if self._proxy is None:
             proxy = tango.DeviceProxy(self.name)
