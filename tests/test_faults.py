@@ -207,3 +207,41 @@ def test_gzip_recording_written_by_another_tool_is_read(tmp_path: Path) -> None:
         file.write(json.dumps(line) + "\n")
     status, out, _ = run_cli("--replay", str(path), "--no-analysis")
     assert status == 0 and "2026-01-01T00:00:00.000000" in out
+
+
+@pytest.mark.integration
+def test_monitor_switches_perf_on_again_after_a_restart(
+    own_database: tuple[LocalTangoDatabase, DeviceServerProcess], tmp_path: Path
+) -> None:
+    database, server = own_database
+    admin = f"tango://{database.tango_host}/dserver/EventLab/pub"
+
+    def perf_on() -> bool:
+        try:
+            reply = json.loads(tango.DeviceProxy(admin).command_inout("QueryEventSystem"))
+        except tango.DevFailed:
+            return False
+        return reply["server"] is not None and reply["server"]["perf"] is not None
+
+    cli = _monitor_process(
+        database.tango_host, "--monitor", "--polling-period", "0.5", "own/source/1"
+    )
+    restarted = None
+    try:
+        wait_until(perf_on, what="perf monitoring switched on")
+        server.kill()
+        restarted = DeviceServerProcess(server.command, database.tango_host, server.log_path)
+        restarted.start().wait_ready([f"tango://{database.tango_host}/own/source/1"])
+        wait_until(perf_on, what="perf monitoring switched on again on the restarted server")
+        cli.send_signal(signal.SIGINT)
+        cli.communicate(timeout=20)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    try:
+        assert cli.returncode == 0
+        assert not perf_on()  # and off again at exit
+    finally:
+        if restarted is not None:
+            restarted.stop()
