@@ -99,11 +99,17 @@ class ProcessRecord:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, sig)
 
+    def _still_there(self) -> bool:
+        """Not yet a zombie. An exiting process loses its command line before it becomes
+        one, so only the start time identifies it here."""
+        info = read_process(self.pid)
+        return info is not None and not info.exited and info.start_time == self.start_time
+
     def _wait_gone(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while True:
             reap_if_child(self.pid)
-            if not self.is_running():
+            if not self._still_there():
                 return True
             if time.monotonic() >= deadline:
                 return False
