@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -59,34 +60,39 @@ def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTab
     """Server performance: Event Gaps and Push Time."""
     if not samples:
         return None
-    return _table(
-        samples,
-        timing_row("Event Gaps", _values(samples, lambda s: s.micros_since_last_event)),
-        timing_row("Push Time", _values(samples, lambda s: s.push_event_micros)),
-    )
+    gaps, push_times = zip(*samples, strict=True)  # columns of the named tuples
+    return _table(samples, timing_row("Event Gaps", gaps), timing_row("Push Time", push_times))
 
 
 def subscriber_table(samples: Sequence[SubscriberSample] | None) -> PerformanceTable | None:
     """Client performance; discarded events are left out of the timing rows."""
     if not samples:
         return None
+    every = SubscriberSample(*zip(*samples, strict=True))  # columns of the named tuples
     processed = [s for s in samples if not s.discarded]
+    timing = SubscriberSample(*zip(*processed, strict=True)) if processed else None
     rows = [
-        timing_row("Event Gaps", _values(processed, lambda s: s.micros_since_last_event)),
-        timing_row("Sleep Time", _values(processed, lambda s: s.sleep_micros)),
-        timing_row("Latency", _values(processed, lambda s: s.first_callback_latency_micros)),
-        count_row("Callbacks called", _values(samples, lambda s: s.callback_count)),
-        count_row("Wake Count", _values(samples, lambda s: s.wake_count)),
+        *(
+            timing_row(label, getattr(timing, column))
+            for label, column in _TIMING_ROWS
+            if timing is not None
+        ),
+        count_row("Callbacks called", every.callback_count),
+        count_row("Wake Count", every.wake_count),
     ]
-    for attr_name in sorted({s.attr_name for s in processed}):
-        of_attr = [s for s in processed if s.attr_name == attr_name]
-        label = f"{attr_name} Processing Time"
-        rows.append(timing_row(label, _values(of_attr, lambda s: s.process_micros)))
+    by_attribute: dict[str, list[int]] = defaultdict(list)
+    for sample in processed:
+        by_attribute[sample.attr_name].append(sample.process_micros)
+    for attr_name in sorted(by_attribute):
+        rows.append(timing_row(f"{attr_name} Processing Time", by_attribute[attr_name]))
     return _table(samples, *rows)
 
 
-def _values(samples: Iterable[S], get: Callable[[S], float | None]) -> list[float | None]:
-    return [get(sample) for sample in samples]
+_TIMING_ROWS = (
+    ("Event Gaps", "micros_since_last_event"),
+    ("Sleep Time", "sleep_micros"),
+    ("Latency", "first_callback_latency_micros"),
+)
 
 
 def _table(samples: Sequence[object], *rows: PerformanceRow | None) -> PerformanceTable:
