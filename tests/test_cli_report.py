@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli
 
 
@@ -22,3 +24,28 @@ def test_unwritable_report_fails_before_anything_is_printed(recorded_scan: Path)
     status, out, err = run_cli("--replay", str(recorded_scan), "--report", "/nonexistent/r.html")
     assert (status, out) == (6, "")
     assert err.count("\n") == 1 and "cannot write the report" in err
+
+
+def test_a_report_that_cannot_be_written_at_the_end_is_a_one_line_error(
+    recorded_scan: Path, tmp_path: Path
+) -> None:
+    folder_in_the_way = tmp_path / "report.html"
+    folder_in_the_way.mkdir()  # writable folder, but the report's name is taken by a folder
+    status, out, err = run_cli("--replay", str(recorded_scan), "--report", str(folder_in_the_way))
+    assert status == 6
+    assert err.count("\n") == 1 and "cannot write the report" in err
+    assert "Summary" in out  # the summary came before the report
+
+
+def test_a_recording_that_cannot_be_written_is_a_recording_error(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from ska_tango_event_monitor.recording import Recorder, RecordingError
+    from ska_tango_event_monitor.session import Snapshot
+
+    recorder = Recorder(Path("/dev/full"))
+    try:
+        with pytest.raises(RecordingError, match="cannot write the recording /dev/full"):
+            recorder.write(Snapshot(datetime(2026, 1, 1), ()))
+    finally:
+        recorder.close()

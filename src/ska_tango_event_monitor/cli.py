@@ -23,7 +23,7 @@ from ska_tango_event_monitor.cli_options import (
 )
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.output import ReportWriter, check_writable
+from ska_tango_event_monitor.output import ReportFileError, ReportWriter, check_writable
 from ska_tango_event_monitor.session import MonitorSession
 
 __all__ = [
@@ -190,8 +190,12 @@ def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
     )
 
 
-def final_status(writer: ReportWriter, options: argparse.Namespace) -> ExitStatus:
-    writer.finish()
+def final_status(writer: ReportWriter, options: argparse.Namespace, env: Environment) -> int:
+    """The summary and the HTML report written; the exit status of a finished run."""
+    try:
+        writer.finish()
+    except ReportFileError as error:
+        return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     return ExitStatus.FINDINGS if writer.failed(fail_on(options)) else ExitStatus.OK
 
 

@@ -82,9 +82,15 @@ class Monitor:
         for admin, outcome in self._calls.call_all(calls, self.timeout_s).items():
             if outcome.ok:
                 (self.perf_enabled.add if enabled else self.perf_enabled.discard)(admin)
+            elif outcome.error is not None:  # not the poll: says nothing of QueryEventSystem
+                failures[admin] = describe_failure(outcome.error)
             else:
-                failures[admin] = self._failure(admin, outcome)
+                failures[admin] = f"no reply within {self.timeout_s:g} s"
         return failures
+
+    def close(self) -> None:
+        """End the worker threads (a call still in flight ends on its own timeout)."""
+        self._calls.close()
 
     def admins_needing_perf(self, snapshot: Snapshot) -> list[str]:
         """Servers whose reply shows perf off although we asked for it (e.g. a restart)."""

@@ -46,15 +46,15 @@ class ReportWriter:
         self._print(text)
 
     def finish(self) -> None:
-        """The HTML report, and the summary of findings once at the end of a run."""
+        """The summary of findings, then the HTML report (ReportFileError if it cannot be
+        written), once at the end of a run."""
+        if self._analysis and self.findings.snapshots:
+            if self._json:
+                self._print(summary_to_json(self.findings))
+            else:
+                self._print(SNAPSHOT_SEPARATOR + render_summary(self.findings))
         if self._history is not None and self._html_path is not None:
             write_html(self._html_path, render_html(self._history, self.findings, self._title))
-        if not self._analysis or self.findings.snapshots == 0:
-            return
-        if self._json:
-            self._print(summary_to_json(self.findings))
-        else:
-            self._print(SNAPSHOT_SEPARATOR + render_summary(self.findings))
 
     def failed(self, fail_on: Severity | None) -> bool:
         """A finding at or above `fail_on` was raised."""
@@ -72,13 +72,20 @@ class ReportFileError(OSError):
 
 def check_writable(path: Path) -> None:
     """Fail at start, not after an hour of monitoring, if the report cannot be written."""
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ReportFileError(f"cannot write the report {path}: no writable folder {folder}")
 
 
 def write_html(path: Path, html: str) -> None:
     """Atomically: a reader never sees half a report."""
+    try:
+        _write_atomically(path, html)
+    except OSError as error:
+        raise ReportFileError(f"cannot write the report {path}: {error}") from None
+
+
+def _write_atomically(path: Path, html: str) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:

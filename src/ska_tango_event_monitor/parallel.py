@@ -89,6 +89,7 @@ class _Worker:
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
             call, future = job
+            job = None  # hold no call (and its proxy) while waiting for the next one
             try:
                 value = call()
             except BaseException as error:  # reported to the caller, never lost
@@ -97,6 +98,7 @@ class _Worker:
             else:
                 self.last_duration = time.monotonic() - self.started_at
                 future.set_result(value)
+            del call, future
 
 
 class _Sent(NamedTuple):
@@ -190,6 +192,13 @@ class ParallelCalls(Generic[K]):
         for key, outcome in outcomes.items():
             self._note(key, outcome)
         return {key: outcomes[key] for key in calls}
+
+    def close(self) -> None:
+        """Let every worker thread end (after its call in flight, if any)."""
+        self.retain(set())
+        for receiver in self._receivers:
+            receiver.stop()
+        self._receivers = []
 
     def retain(self, keys: set[K]) -> None:
         """Let the workers of other keys end (after their call in flight, if any)."""

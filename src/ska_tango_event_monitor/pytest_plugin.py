@@ -59,6 +59,10 @@ class TangoEventCheck:
                 states[poll.admin] = parse_reply(poll.reply)
         return states
 
+    def close(self) -> None:
+        if self._monitor is not None:
+            self._monitor.close()
+
     def problems(self) -> list[EventProblem]:
         """Missed events since `watch`, and backlogs that did not drain within `settle_s`."""
         deadline = time.monotonic() + self.settle_s
@@ -79,5 +83,8 @@ class TangoEventCheck:
 @pytest.fixture
 def tango_event_check() -> Iterator[TangoEventCheck]:
     check = TangoEventCheck()
-    yield check
-    check.verify()
+    try:
+        yield check
+        check.verify()
+    finally:
+        check.close()

@@ -9,6 +9,7 @@ files, like ours and `xzcat`/`bzcat`, read them as one).
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -84,15 +85,19 @@ class Recorder:
 
     def write(self, snapshot: Snapshot) -> None:
         line = json.dumps(snapshot_to_json(snapshot), separators=(",", ":")) + "\n"
-        if isinstance(self._file, io.TextIOBase):
-            self._file.write(line)
-        else:
-            data = line.encode()
-            self._file.write(self._compress(data) if self._compress else data)
-        self._file.flush()
+        try:
+            if isinstance(self._file, io.TextIOBase):
+                self._file.write(line)
+            else:
+                data = line.encode()
+                self._file.write(self._compress(data) if self._compress else data)
+            self._file.flush()
+        except OSError as error:
+            raise RecordingError(f"cannot write the recording {self.path}: {error}") from None
 
     def close(self) -> None:
-        self._file.close()
+        with contextlib.suppress(OSError):  # what could be written was flushed line by line
+            self._file.close()
 
     def __enter__(self) -> Recorder:
         return self

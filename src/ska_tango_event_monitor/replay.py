@@ -25,4 +25,4 @@ def replay(options: argparse.Namespace, env: Environment) -> int:
                 break
     except (RecordingError, ReportFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
-    return final_status(writer, options)
+    return final_status(writer, options, env)

@@ -57,19 +57,24 @@ def run(options: argparse.Namespace, env: Environment) -> int:
             recorder.close()
         return fail(env, str(error), _exporter_status(error))
     monitor = Monitor(servers, options.timeout, now=env.now)
-    try:
-        with _sigterm_as_interrupt():
+    # SIGTERM stops the loop as Ctrl-C does; during the clean-up both are ignored, so that
+    # perf monitoring is always switched off again
+    with _sigterm_as_interrupt():
+        try:
             status = _poll_loop(options, env, monitor, recorder, writer, discovery, export)
-    except KeyboardInterrupt:
-        status = None
-    finally:
-        with _ignoring_interrupts():
-            _switch_perf_off(env, monitor)
-            if recorder is not None:
-                recorder.close()
-            if export is not None:
-                export.close()
-    return final_status(writer, options) if status is None else status
+        except KeyboardInterrupt:
+            status = None
+        except RecordingError as error:
+            status = fail(env, str(error), ExitStatus.RECORDING_ERROR)
+        finally:
+            with _ignoring_interrupts():
+                _switch_perf_off(env, monitor)
+                monitor.close()
+                if recorder is not None:
+                    recorder.close()
+                if export is not None:
+                    export.close()
+    return final_status(writer, options, env) if status is None else status
 
 
 def _poll_loop(

@@ -75,7 +75,7 @@ def _culprit(view: ServerView, attribute: str, micros: list[int], memory: Memory
     keys = [
         key
         for key in map(stream_key, view.state.subscriptions)
-        if key.rpartition(".")[0].rpartition("/")[2] == attribute.lower()
+        if _same_attribute(key.rpartition(".")[0].rpartition("/")[2], attribute)
     ]
     for key in keys:  # the publisher's median gap between pushes: its fastest stream's pace
         publisher = memory.publisher_of.get(key, "")
@@ -144,3 +144,13 @@ def churn(view: ServerView, limits: Thresholds) -> Iterator[Finding]:
             "frequent (un)subscriptions in this process hold up event processing",
             magnitude=median,
         )
+
+
+# cppTango cuts the attribute name of a sample to 31 characters
+_SAMPLE_NAME_LENGTH = 31
+
+
+def _same_attribute(full: str, sampled: str) -> bool:
+    if len(sampled) >= _SAMPLE_NAME_LENGTH:
+        return full.startswith(sampled.lower())
+    return full == sampled.lower()
