@@ -37,8 +37,9 @@ HELP = {
     UP: "1 if the device server's admin device answered QueryEventSystem at the latest poll "
     "with a reply this monitor reads, else 0 (down, hung beyond the timeout, or Tango older "
     "than 10.1); the other series of a server that is down are left out.",
-    QUERY_DURATION: "Time the latest QueryEventSystem call to the admin device took; absent "
-    "when it did not answer within the timeout.",
+    QUERY_DURATION: "Time the latest QueryEventSystem call to the admin device took, at most: "
+    "answers are collected in order, so one queued behind a slower server's counts until "
+    "that one was read; absent when it did not answer within the timeout.",
     PUSHED: "Last pushed server counter of the stream at its publisher (cppTango's "
     "event_counters value, the next counter, minus one): events pushed while the stream had "
     f"subscribers. Starts again from 0 when the publishing server restarts ({_RESTART}); "

@@ -29,7 +29,7 @@ class ServerPoll:
     devices: tuple[str, ...]
     reply: Mapping[str, Any] | None = None
     error: str | None = None
-    duration_s: float | None = None  # how long the query took (None: no answer in time)
+    duration_s: float | None = None  # how long the query took, at most (None: no answer in time)
 
     @property
     def title(self) -> str:
