@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from ska_tango_event_monitor.output import check_writable
 from ska_tango_event_monitor.session import MonitorSession, Snapshot, SnapshotReport
 
 
@@ -22,7 +22,7 @@ class MetricsExport:
         self._registry = prometheus.make_registry(self._latest)
         self._textfile: Path | None = options.prometheus_textfile
         if self._textfile is not None:
-            _check_folder(self._textfile, prometheus.TextfileError)
+            check_writable(self._textfile, "metrics textfile", prometheus.TextfileError)
         self.server: Any = None
         if options.prometheus:
             self.server = prometheus.serve(options.prometheus, self._registry)
@@ -42,10 +42,3 @@ def wanted(options: argparse.Namespace) -> bool:
     return bool(
         getattr(options, "prometheus", None) or getattr(options, "prometheus_textfile", None)
     )
-
-
-def _check_folder(path: Path, error: type[Exception]) -> None:
-    """Fail at start, not at the first poll, when the textfile cannot be written."""
-    folder = path.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise error(f"cannot write the metrics textfile {path}: no writable folder {folder}")

@@ -70,11 +70,13 @@ class ReportFileError(OSError):
     """The HTML report cannot be written."""
 
 
-def check_writable(path: Path) -> None:
-    """Fail at start, not after an hour of monitoring, if the report cannot be written."""
+def check_writable(
+    path: Path, what: str = "report", error: type[Exception] = ReportFileError
+) -> None:
+    """Fail at start, not after an hour of monitoring, if `path` cannot be written."""
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ReportFileError(f"cannot write the report {path}: no writable folder {folder}")
+        raise error(f"cannot write the {what} {path}: no writable folder {folder}")
 
 
 def write_html(path: Path, html: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from ska_tango_event_monitor.diff import diff_states
 from ska_tango_event_monitor.findings.backlog import backlog_findings
 from ska_tango_event_monitor.findings.event_thread import churn, latency, saturation
 from ska_tango_event_monitor.findings.memory import Memory
@@ -42,7 +41,7 @@ class Analyser:
     def _server_findings(self, view: ServerView) -> Iterator[Finding]:
         diff = None
         if view.previous is not None:
-            diff = view.diff or diff_states(view.previous, view.state)
+            diff = view.diff  # the session's: one diff per server and poll
         yield from saturation(view, self._memory, self.thresholds)
         yield from latency(view, self._memory, self.thresholds)
         yield from churn(view, self.thresholds)
