@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ska_tango_event_monitor.findings import Analyser
+from ska_tango_event_monitor.findings.judged import CHECKS
 from ska_tango_event_monitor.prometheus import (
     DEFAULT_HOST,
     AddressError,
@@ -245,7 +246,23 @@ def test_only_the_up_gauge_names_a_down_server(recorded_scan: Path) -> None:
     naming_hw = {
         name for name, series in parsed.items() for labels in series if ("server", HW) in labels
     }
-    assert naming_hw == {"tango_event_server_up"}
+    # its state is gone: only whether it answers, the "no reply" finding, and the checks
+    # that could not be made on it
+    assert naming_hw == {
+        "tango_event_server_up",
+        "tango_event_finding",
+        "tango_event_check_judged",
+    }
+    hw_findings = [
+        dict(labels) for labels in parsed["tango_event_finding"] if ("server", HW) in labels
+    ]
+    assert [(f["kind"], f["severity"]) for f in hw_findings] == [("no reply", "ERROR")]
+    judged = {
+        dict(labels)["check"]: v
+        for labels, v in parsed["tango_event_check_judged"].items()
+        if ("server", HW) in labels
+    }
+    assert judged == dict.fromkeys(CHECKS, 0.0)
 
 
 def test_down_from_the_first_poll_and_unreadable_replies(recorded_scan: Path) -> None:

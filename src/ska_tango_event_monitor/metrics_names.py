@@ -20,6 +20,9 @@ SUBSCRIBER_GAP = "tango_event_subscriber_gap_seconds"
 SLEEP = "tango_event_sleep_seconds"
 LATENCY = "tango_event_callback_latency_seconds"
 PROCESSING = "tango_event_processing_seconds"
+WAKES = "tango_event_wake_count"
+FINDING = "tango_event_finding"
+CHECK_JUDGED = "tango_event_check_judged"
 
 SERVER = ("server",)
 STREAM = ("server", "stream", "event_type")
@@ -77,7 +80,20 @@ HELP = {
     PROCESSING: "Processing Time of an event per attribute, all its user callbacks "
     "included; rate() of _sum is the share of time the event thread is busy. "
     f"{_SAMPLES}",
+    WAKES: "Wake Count: times the event thread woke up while waiting for an event; a median "
+    "of 2 or more means (un)subscriptions in this process (churn). A count, not seconds. "
+    f"{_SAMPLES}",
+    FINDING: "1 for each finding of the latest poll, by kind, severity, server and stream "
+    "(empty when the finding is about the whole server): what the text's Findings block "
+    "says, for dashboards and alerts. The series vanishes when the finding is no longer raised.",
+    CHECK_JUDGED: "1 if the check (backlog, missed events, restart, saturation, latency, "
+    "churn, keep-alive) could be made on the server at the latest poll, 0 if not (no "
+    "--monitor, too few polls or samples, no reply, ...): a 0 means no finding of that "
+    "kind is no all-clear.",
 }
+
+# summaries of counts, not of microseconds
+COUNT_SUMMARIES = (WAKES,)
 
 # per subscription: name, kind, value
 SUBSCRIPTION_METRICS: tuple[tuple[str, str, Callable[[Subscription], int]], ...] = (
@@ -96,4 +112,5 @@ SUMMARIES = (
     (SLEEP, SERVER),
     (LATENCY, SERVER),
     (PROCESSING, ("server", "attribute")),
+    (WAKES, SERVER),
 )

@@ -9,7 +9,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ska_tango_event_monitor.metrics_names import QUANTILES
+from ska_tango_event_monitor.findings.judged import CHECKS
+from ska_tango_event_monitor.metrics_names import COUNT_SUMMARIES, QUANTILES
 from ska_tango_event_monitor.metrics_state import ExportState
 from ska_tango_event_monitor.model import Subscription
 from ska_tango_event_monitor.names import short_name
@@ -93,14 +94,32 @@ class SummaryRow:
 def summary_rows(state: ExportState, name: str) -> list[SummaryRow]:
     """The series of summary `name` of the servers that answered the latest poll."""
     servers = {short_name(admin) for admin in state.states}
+    scale = 1.0 if name in COUNT_SUMMARIES else 1e-6  # samples are microseconds or counts
     rows = []
     for (series, values), (count, total) in sorted(state.totals.items()):
         if series != name or values[0] not in servers:
             continue
         observed = state.observations.get((series, values), ())
         quantiles = tuple(
-            (quantile, round(percentile(observed, quantile * 100) / 1e6, 9))  # to the ns
+            (quantile, round(percentile(observed, quantile * 100) * scale, 9))  # to the ns
             for quantile in (QUANTILES if observed else ())
         )
-        rows.append(SummaryRow(values, quantiles, count, total / 1e6))
+        rows.append(SummaryRow(values, quantiles, count, total * scale))
     return rows
+
+
+def finding_rows(state: ExportState) -> Rows:
+    """1 per finding of the latest poll: kind, severity, server, stream ('' for none)."""
+    return {(f.kind, f.severity.name, f.server, f.stream or ""): 1.0 for f in state.findings or ()}
+
+
+def check_rows(state: ExportState) -> Rows:
+    """Per server and check: 1 judged at the latest poll, 0 not (none without analysis)."""
+    if state.findings is None:
+        return {}
+    missing = {(u.server, u.check) for u in state.unjudged}
+    return {
+        (server, check): 0.0 if (server, check) in missing else 1.0
+        for server in sorted(short_name(admin) for admin in state.up)
+        for check in CHECKS
+    }

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ska_tango_event_monitor.findings import Finding, Unjudged
 from ska_tango_event_monitor.flow import Backlog, ServerView, backlogs
 from ska_tango_event_monitor.metrics_names import (
     LATENCY,
@@ -19,6 +20,7 @@ from ska_tango_event_monitor.metrics_names import (
     PUSH,
     SLEEP,
     SUBSCRIBER_GAP,
+    WAKES,
 )
 from ska_tango_event_monitor.model import EventSystemState
 from ska_tango_event_monitor.names import short_name
@@ -36,6 +38,8 @@ class ExportState:
     up: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)  # by admin device
     states: Mapping[str, EventSystemState] = field(default_factory=lambda: _EMPTY)  # up only
     backlogs: tuple[Backlog, ...] = ()
+    findings: tuple[Finding, ...] | None = None  # None: no analysis
+    unjudged: tuple[Unjudged, ...] = ()
     observations: Mapping[SeriesKey, tuple[int, ...]] = field(default_factory=lambda: _EMPTY)
     totals: Mapping[SeriesKey, tuple[int, int]] = field(default_factory=lambda: _EMPTY)
 
@@ -84,6 +88,8 @@ def next_state(
         up=MappingProxyType(up),
         states=MappingProxyType(current),
         backlogs=tuple(flows),
+        findings=report.findings,
+        unjudged=report.unjudged,
         observations=MappingProxyType({k: tuple(sorted(v)) for k, v in observed.items()}),
         totals=MappingProxyType(_totals(previous, snapshot, observed)),
     )
@@ -102,7 +108,8 @@ def _totals(
 
 
 def _observations(states: Mapping[str, EventSystemState]) -> dict[SeriesKey, list[int]]:
-    """Microseconds per summary series; discarded events are left out, as in the tables."""
+    """Microseconds (wakes for WAKES) per summary series; discarded events are left out,
+    as in the tables."""
     found: dict[SeriesKey, list[int]] = {}
 
     def add(name: str, labels: tuple[str, ...], micros: int | None) -> None:
@@ -121,4 +128,5 @@ def _observations(states: Mapping[str, EventSystemState]) -> dict[SeriesKey, lis
             add(SLEEP, server, sample.sleep_micros)
             add(LATENCY, server, sample.first_callback_latency_micros)
             add(PROCESSING, (*server, sample.attr_name), sample.process_micros)
+            add(WAKES, server, sample.wake_count)
     return found

@@ -41,6 +41,8 @@ from ska_tango_event_monitor.metrics_errors import (
 )
 from ska_tango_event_monitor.metrics_names import (
     BACKLOG,
+    CHECK_JUDGED,
+    FINDING,
     HELP,
     LAST_POLL,
     LATENCY,
@@ -62,7 +64,9 @@ from ska_tango_event_monitor.metrics_names import (
 from ska_tango_event_monitor.metrics_rows import (
     Rows,
     backlog_rows,
+    check_rows,
     duration_rows,
+    finding_rows,
     pushed_rows,
     sample_rows,
     stream_labels,
@@ -148,6 +152,9 @@ class EventSystemCollector:
         yield _family(gauge, PERF_SAMPLES, ("server", "side"), sample_rows(state))
         for name, labels in SUMMARIES:
             yield _summary(core.SummaryMetricFamily, name, labels, state)
+        finding_labels = ("kind", "severity", "server", "stream")
+        yield _family(gauge, FINDING, finding_labels, finding_rows(state))
+        yield _family(gauge, CHECK_JUDGED, ("server", "check"), check_rows(state))
 
 
 def make_registry(latest: LatestSnapshot) -> Any:
