@@ -19,6 +19,7 @@ from ska_tango_event_monitor.performance import (
     subscriber_table,
     timing_row,
 )
+from ska_tango_event_monitor.report import table_section
 
 
 def sample(
@@ -256,3 +257,38 @@ def test_recorded_publisher_pushes_every_100_ms(recorded_scan: Path) -> None:
     assert gaps.unit == "ms"
     assert gaps.summary.median == pytest.approx(100, abs=5)
     assert row(table, "Push Time").unit == "μs"
+
+
+def test_a_processing_time_row_says_how_many_streams_share_its_name() -> None:
+    """cppTango's samples carry the attribute name only: `state` of six devices is one row."""
+    host = "tango://127.0.0.1:10000/"
+    topics = [f"{host}sys/motor/{i}/state.idl5_change" for i in range(6)] + [
+        f"{host}sys/motor/1/position.idl5_change",
+        f"{host}sys/ct/1/averylongattributenamethatcppcuts.idl5_change",
+    ]
+    samples = [sample("state"), sample("position"), sample("averylongattributenamethatcppcu")]
+    table = subscriber_table(samples, topics)
+    assert table is not None
+    shared = {r.label: (r.streams, r.title) for r in table.rows if "Processing" in r.label}
+    assert shared == {
+        "averylongattributenamethatcppcu Processing Time": (
+            1,
+            "averylongattributenamethatcppcu Processing Time [μs]",
+        ),
+        "position Processing Time": (1, "position Processing Time [μs]"),
+        "state Processing Time": (6, "state Processing Time (6 streams) [μs]"),
+    }
+    assert table.shared_rows
+    lines = render_table_section(table)
+    assert lines[-1] == (
+        "  note: a Processing Time row covers every subscribed stream of that attribute name "
+        "in this process (the samples name the attribute, not the device)"
+    )
+    # one stream per name: no note, the tutorial's tables stay as they are
+    single = subscriber_table([sample("state")], topics[:1])
+    assert single is not None and not single.shared_rows
+    assert "note:" not in "\n".join(render_table_section(single))
+
+
+def render_table_section(table: PerformanceTable) -> list[str]:
+    return table_section("Client performance", table)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from ska_tango_event_monitor.model import PublisherSample, SubscriberSample
 from ska_tango_event_monitor.statistics import Summary, summarise
+from ska_tango_event_monitor.streams import same_attribute
 
 # cppTango keeps the most recent samples in a ring of this size; a full ring lost older ones.
 SAMPLE_RING_SIZE = 256
@@ -23,16 +24,25 @@ class PerformanceRow:
     label: str
     unit: str | None
     summary: Summary
+    # a processing-time row covers every subscribed stream of its attribute name: cppTango's
+    # samples carry the attribute name only, not the device
+    streams: int = 1
 
     @property
     def title(self) -> str:
-        return self.label if self.unit is None else f"{self.label} [{self.unit}]"
+        shared = f" ({self.streams} streams)" if self.streams > 1 else ""
+        return self.label + shared + ("" if self.unit is None else f" [{self.unit}]")
 
 
 @dataclass(frozen=True)
 class PerformanceTable:
     rows: tuple[PerformanceRow, ...]
     sample_count: int
+
+    @property
+    def shared_rows(self) -> bool:
+        """Some processing-time row mixes the streams of several devices."""
+        return any(row.streams > 1 for row in self.rows)
 
     @property
     def ring_full(self) -> bool:
@@ -64,8 +74,11 @@ def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTab
     return _table(samples, timing_row("Event Gaps", gaps), timing_row("Push Time", push_times))
 
 
-def subscriber_table(samples: Sequence[SubscriberSample] | None) -> PerformanceTable | None:
-    """Client performance; discarded events are left out of the timing rows."""
+def subscriber_table(
+    samples: Sequence[SubscriberSample] | None, topics: Iterable[str] = ()
+) -> PerformanceTable | None:
+    """Client performance; discarded events are left out of the timing rows. `topics`, the
+    subscriptions of the process, tell how many streams each processing-time row covers."""
     if not samples:
         return None
     every = SubscriberSample(*zip(*samples, strict=True))  # columns of the named tuples
@@ -83,8 +96,11 @@ def subscriber_table(samples: Sequence[SubscriberSample] | None) -> PerformanceT
     by_attribute: dict[str, list[int]] = defaultdict(list)
     for sample in processed:
         by_attribute[sample.attr_name].append(sample.process_micros)
+    topics = tuple(topics)
     for attr_name in sorted(by_attribute):
-        rows.append(timing_row(f"{attr_name} Processing Time", by_attribute[attr_name]))
+        row = timing_row(f"{attr_name} Processing Time", by_attribute[attr_name])
+        streams = sum(same_attribute(topic, attr_name) for topic in topics)
+        rows.append(row if row is None or streams <= 1 else replace(row, streams=streams))
     return _table(samples, *rows)
 
 

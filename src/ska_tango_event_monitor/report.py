@@ -71,9 +71,9 @@ def _server_lines(server: ServerReport) -> list[str]:
         lines.append(f"- Answering again after {server.recovered_after} failed poll(s)")
     diff = server.diff or ServerDiff()
     lines += _publisher_lines(diff)
-    lines += _table_section("Server performance", server.server_performance)
+    lines += table_section("Server performance", server.server_performance)
     lines += _subscription_lines(diff)
-    lines += _table_section("Client performance", server.client_performance)
+    lines += table_section("Client performance", server.client_performance)
     lines += _section("Event rates", _rates(server))
     return lines
 
@@ -168,10 +168,15 @@ def change_text(change: CounterChange, label: str, is_server_counter: bool = Fal
     return f"{change.before} -> {change.after} ({change.delta:+d}) {label}"
 
 
-def _table_section(title: str, table: PerformanceTable | None) -> list[str]:
+def table_section(title: str, table: PerformanceTable | None) -> list[str]:
     if table is None or not table.rows:
         return []
     lines = [f"- {title}", *render_table(table)]
+    if table.shared_rows:
+        lines.append(
+            "  note: a Processing Time row covers every subscribed stream of that attribute "
+            "name in this process (the samples name the attribute, not the device)"
+        )
     if table.ring_full:
         lines.append(
             f"  note: {table.sample_count} samples, the ring of {SAMPLE_RING_SIZE} was full:"

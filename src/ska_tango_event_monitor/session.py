@@ -131,7 +131,7 @@ class MonitorSession:
             diff=view.diff,
             recovered_after=self._failed_polls.pop(poll.admin, 0),
             server_performance=publisher_table(state.publisher_samples),
-            client_performance=subscriber_table(state.subscriber_samples),
+            client_performance=subscriber_table(state.subscriber_samples, state.subscriptions),
         )
 
 

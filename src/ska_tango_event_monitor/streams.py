@@ -32,3 +32,16 @@ def host_of(name: str) -> str | None:
 
 def is_loopback(host: str) -> bool:
     return host.startswith("127.") or host in ("localhost", "::1", "[::1]")
+
+
+# cppTango cuts the attribute name of a sample to 31 characters
+_SAMPLE_NAME_LENGTH = 31
+
+
+def same_attribute(name: str, sampled: str) -> bool:
+    """Whether a stream or topic is of the attribute a performance sample names (`attr_name`:
+    the attribute alone, without its device, cut to 31 characters)."""
+    attribute = stream_key(name).rpartition(".")[0].rpartition("/")[2]
+    if len(sampled) >= _SAMPLE_NAME_LENGTH:
+        return attribute.startswith(sampled.lower())
+    return attribute == sampled.lower()

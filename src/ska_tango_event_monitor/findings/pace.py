@@ -10,10 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from ska_tango_event_monitor.findings.window import ServerWindow
 from ska_tango_event_monitor.model import EventSystemState
-from ska_tango_event_monitor.streams import stream_key
-
-# cppTango cuts the attribute name of a sample to 31 characters
-_SAMPLE_NAME_LENGTH = 31
+from ska_tango_event_monitor.streams import same_attribute, stream_key
 
 
 class Pace:
@@ -35,19 +32,9 @@ class Pace:
     def subscribed_streams(self, state: EventSystemState, attribute: str) -> list[str]:
         """Stream keys of the subscriptions whose attribute has this (sampled) name."""
         return sorted(
-            {
-                key
-                for key in map(stream_key, state.subscriptions)
-                if same_attribute(key.rpartition(".")[0].rpartition("/")[2], attribute)
-            }
+            {key for key in map(stream_key, state.subscriptions) if same_attribute(key, attribute)}
         )
 
     def fastest(self, keys: Sequence[str]) -> tuple[str, float] | None:
         paces = [(key, rate) for key in keys if (rate := self.per_second(key)) is not None]
         return max(paces, key=lambda item: (item[1], item[0]), default=None)
-
-
-def same_attribute(full: str, sampled: str) -> bool:
-    if len(sampled) >= _SAMPLE_NAME_LENGTH:
-        return full.startswith(sampled.lower())
-    return full == sampled.lower()
