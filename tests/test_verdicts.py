@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ska_tango_event_monitor.export import summary_to_json
+from ska_tango_event_monitor.export import report_to_json, summary_to_json
 from ska_tango_event_monitor.findings import Analyser, Severity
 from ska_tango_event_monitor.findings.judged import CHECKS
 from ska_tango_event_monitor.report import render_snapshot, render_summary
@@ -140,3 +140,29 @@ def test_churn_is_named_at_every_period(period_s: float) -> None:
     churn = [f for f in results[-1][0] if f.kind == "churn"]
     assert len(churn) == 1
     assert "coming and going: lab/churn/1/noise.idl5_change (in 4 of" in churn[0].message
+
+
+def test_each_subscription_shows_its_keep_alive_age() -> None:
+    """How long `last_resubscribed` kept its value, on the monitor's clock; JSON carries it."""
+    reports, _ = run([healthy(i, every_210_s(i)) for i in range(6)])
+    ages = [[(r.last_resubscribed, r.unchanged_s) for r in rep.resubscriptions] for rep in reports]
+    values = [every_210_s(i) for i in range(6)]
+    assert [age[0][0] for age in ages] == values
+    # 0 s when first seen or changed, growing by a minute a poll while unchanged
+    expected, since = [], 0
+    for i, value in enumerate(values):
+        since = i if i == 0 or value != values[i - 1] else since
+        expected.append((i - since) * MINUTE)
+    assert [age[0][1] for age in ages] == pytest.approx(expected)
+    plain = report_to_json(reports[-1])
+    assert plain["resubscriptions"] == [
+        {
+            "server": SINK,
+            "topic": "lab/source/1/value.idl5_change",
+            "last_resubscribed": values[-1],
+            "unchanged_s": expected[-1],
+        }
+    ]
+    assert plain["servers"][1]["event_channels"] == {
+        "tango://127.0.0.1:10000/dserver/eventlab/pub": "tcp://127.0.0.1:5555"
+    }

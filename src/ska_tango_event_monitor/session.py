@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from ska_tango_event_monitor.diff import ServerDiff, diff_states
 from ska_tango_event_monitor.findings import Analyser, Analysis, Finding, Unjudged
+from ska_tango_event_monitor.findings.model import Resubscription
 from ska_tango_event_monitor.flow import Backlog, ServerView, StreamRate
 from ska_tango_event_monitor.model import EventSystemState
 from ska_tango_event_monitor.names import short_name
@@ -55,6 +56,7 @@ class ServerReport:
     client_performance: PerformanceTable | None = None
     pushed_rates: tuple[StreamRate, ...] = ()
     processed_rates: tuple[StreamRate, ...] = ()
+    event_channels: Mapping[str, str] = field(default_factory=dict)  # admin -> ZMQ endpoint
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class SnapshotReport:
     findings: tuple[Finding, ...] | None = None  # None: no analysis asked for
     backlogs: tuple[Backlog, ...] = ()
     unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
+    resubscriptions: tuple[Resubscription, ...] = ()  # keep-alive ages, per subscription
 
 
 class MonitorSession:
@@ -89,18 +92,21 @@ class MonitorSession:
             if not isinstance(state, str)
         }
         reports = [self._report(poll, views.get(poll.admin), states) for poll in snapshot.polls]
-        findings, flows, unjudged = None, (), ()
+        findings, flows, unjudged, resubscriptions = None, (), (), ()
         if self.analyser is not None:
             failures = {a: s for a, s in states.items() if isinstance(s, str)}
             analysis = self.analyser.analyse(
                 list(views.values()), failures, snapshot.time.timestamp()
             )
-            findings, flows, unjudged = analysis.findings, analysis.backlogs, analysis.unjudged
+            findings, flows = analysis.findings, analysis.backlogs
+            unjudged, resubscriptions = analysis.unjudged, analysis.resubscriptions
             reports = _with_rates(reports, analysis)
         for view in views.values():
             self._last_state[view.admin] = view.state
             self._last_time[view.admin] = snapshot.time
-        return SnapshotReport(snapshot.time, tuple(reports), findings, flows, unjudged)
+        return SnapshotReport(
+            snapshot.time, tuple(reports), findings, flows, unjudged, resubscriptions
+        )
 
     @staticmethod
     def _parse(poll: ServerPoll) -> EventSystemState | str:
@@ -132,6 +138,7 @@ class MonitorSession:
             recovered_after=self._failed_polls.pop(poll.admin, 0),
             server_performance=publisher_table(state.publisher_samples),
             client_performance=subscriber_table(state.subscriber_samples, state.subscriptions),
+            event_channels=state.event_channels,
         )
 
 

@@ -72,7 +72,10 @@ class Analyser:
             verdicts += self._server_verdicts(view, pace, flows)
         findings = tuple(v for v in verdicts if isinstance(v, Finding))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
-        return Analysis(tuple(pushed), tuple(processed), tuple(flows), findings, unjudged)
+        resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])
+        return Analysis(
+            tuple(pushed), tuple(processed), tuple(flows), findings, unjudged, resubscriptions
+        )
 
     def _follow(self, views: Sequence[ServerView], failures: Iterable[str], time_s: float) -> None:
         """Each server's window gets its reply; servers no longer polled are forgotten."""

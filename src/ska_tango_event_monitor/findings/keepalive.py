@@ -9,7 +9,7 @@ time: only whether it changes is used, timed on the monitor's own clock.
 from __future__ import annotations
 
 from ska_tango_event_monitor.findings.judged import KEEPALIVE_TIME, Unjudged
-from ska_tango_event_monitor.findings.model import Finding, Severity
+from ska_tango_event_monitor.findings.model import Finding, Resubscription, Severity
 from ska_tango_event_monitor.flow import ServerView
 from ska_tango_event_monitor.names import short_name
 
@@ -23,10 +23,12 @@ class KeepAlive:
         # (admin, topic) -> (last_resubscribed, monitor time it was first seen with it)
         self._since: dict[tuple[str, str], tuple[str | None, float]] = {}
         self._first_poll: dict[str, float] = {}  # admin -> monitor time of its first reply
+        self.latest: dict[str, tuple[Resubscription, ...]] = {}  # by admin, this snapshot
 
     def forget(self, admins: set[str]) -> None:
         self._since = {key: value for key, value in self._since.items() if key[0] in admins}
         self._first_poll = {a: t for a, t in self._first_poll.items() if a in admins}
+        self.latest = {}
 
     def judge(self, view: ServerView, now: float) -> list[Finding | Unjudged]:
         server = short_name(view.admin)
@@ -43,6 +45,11 @@ class KeepAlive:
                 stale[topic] = now - known[1]
         for key in [k for k in self._since if k[0] == view.admin and k[1] not in subscriptions]:
             del self._since[key]
+        self.latest[view.admin] = tuple(
+            Resubscription(server, short_name(topic), value, now - since)
+            for topic in sorted(subscriptions)
+            for value, since in [self._since[(view.admin, topic)]]
+        )
         if stale:
             return [_stuck(server, stale, len(subscriptions))]
         if subscriptions and now - first < KEEPALIVE_LIMIT_S:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
 
 from ska_tango_event_monitor.findings.judged import Unjudged
 from ska_tango_event_monitor.flow import Backlog, StreamRate
@@ -41,6 +42,15 @@ class Thresholds:
     window_s: float = 30.0  # seconds of polls the rules judge over (at least the last two)
 
 
+class Resubscription(NamedTuple):
+    """When a subscription was last re-subscribed by cppTango's keep-alive."""
+
+    server: str  # admin device, short
+    topic: str
+    last_resubscribed: str | None  # the subscriber's local time, as it reports it
+    unchanged_s: float  # how long the monitor has seen that value (its own clock)
+
+
 @dataclass(frozen=True)
 class Analysis:
     pushed_rates: tuple[StreamRate, ...] = ()
@@ -48,6 +58,7 @@ class Analysis:
     backlogs: tuple[Backlog, ...] = ()
     findings: tuple[Finding, ...] = ()
     unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
+    resubscriptions: tuple[Resubscription, ...] = ()  # keep-alive, per subscription
 
 
 def stream_label(name: str) -> str:
