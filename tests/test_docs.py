@@ -273,8 +273,8 @@ def finishes(line: str) -> bool:
 def finishes_quickly(words: list[str]) -> bool:
     if words[0] != MONITOR:
         return words[0] in ("python", "python3", "grep", "head", "tail")
-    exporting = any(word.startswith("--prometheus") for word in words)
-    return bool({"--replay", "--list", "--count"} & set(words)) and not exporting
+    serving = any(word == "--prometheus" or word.startswith("--prometheus=") for word in words)
+    return bool({"--replay", "--list", "--count"} & set(words)) and not serving
 
 
 @cache
