@@ -500,6 +500,24 @@ def test_record_events_script_records_a_scan(system: System, tmp_path: Path) -> 
     assert "=Summary=" in report and (folder / "events.html").is_file()
 
 
+# -- tests: pytango names -----------------------------------------------------------------------
+
+
+def test_the_pytango_names_the_pages_use_exist() -> None:
+    """`tango.EventSubMode.AsyncRead`, `EventReason.SubFail`, ... as pytango 10.3 spells them."""
+    import tango
+
+    text = "\n".join(page.read_text() for page in [*PAGES, DOCS / "tutorial.md"])
+    used = set(re.findall(r"\b(EventSubMode|EventReason)\.(\w+)", text))
+    assert {"EventSubMode", "EventReason"} <= {kind for kind, _ in used}
+    for kind, name in used:
+        assert name in getattr(tango, kind).names, f"tango.{kind}.{name}"
+    for page in PAGES:
+        for found in re.finditer(r"stateless=True", page.read_text()):
+            before = page.read_text()[max(0, found.start() - 100) : found.start()]
+            assert "deprecated" in before, f"{page_id(page)} recommends stateless=True"
+
+
 # -- tests: the symptom page --------------------------------------------------------------------
 
 SYMPTOMS = DOCS / "symptoms.md"
