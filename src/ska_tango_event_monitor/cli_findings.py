@@ -54,6 +54,14 @@ THRESHOLD_OPTIONS = (
         "WAKES",
         "median wakes per event that make a churn finding",
     ),
+    ThresholdOption(
+        "--window",
+        "window_s",
+        positive_seconds,
+        "SECONDS",
+        "seconds of polls the rules judge over, whatever the polling period "
+        "(at least the last two polls)",
+    ),
 )
 
 

@@ -61,5 +61,6 @@ def summary_to_json(log: FindingsLog) -> str:
         "first_time": _plain(log.first_time),
         "last_time": _plain(log.last_time),
         "findings": [_plain(entry) for entry in log.entries],
+        "not_judged": [_plain(item) for item in log.never_judged],
     }
     return json.dumps({"format": FORMAT_VERSION, "summary": summary}, ensure_ascii=False)

@@ -10,6 +10,7 @@ from typing import TextIO
 from ska_tango_event_monitor.export import dumps, summary_to_json
 from ska_tango_event_monitor.findings import Severity
 from ska_tango_event_monitor.html_report import render_html
+from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.report import SNAPSHOT_SEPARATOR, render_snapshot, render_summary
 from ska_tango_event_monitor.session import SnapshotReport
 from ska_tango_event_monitor.summary import FindingsLog
@@ -35,7 +36,8 @@ class ReportWriter:
 
     def write(self, report: SnapshotReport) -> None:
         if report.findings is not None:
-            self.findings.add(report.time, report.findings)
+            servers = [short_name(server.admin) for server in report.servers]
+            self.findings.add(report.time, report.findings, report.unjudged, servers)
         if self._history is not None:
             self._history.add(report)
         if self._json:

@@ -10,7 +10,8 @@ from ska_tango_event_monitor.diff import (
     ServerDiff,
     SubscriptionChange,
 )
-from ska_tango_event_monitor.findings import Finding
+from ska_tango_event_monitor.findings import Finding, Unjudged
+from ska_tango_event_monitor.findings.judged import group_text, grouped
 from ska_tango_event_monitor.flow import StreamRate
 from ska_tango_event_monitor.model import Publisher, Subscription
 from ska_tango_event_monitor.names import short_name
@@ -43,8 +44,10 @@ def render_snapshot(report: SnapshotReport) -> str:
     for server in report.servers:
         lines.append(f"{server.title:-^{WIDTH}}")
         lines.extend(_server_lines(server) or [""])
-    if report.findings:
-        lines += [f"{'Findings':-^{WIDTH}}", *map(finding_line, report.findings)]
+    if report.findings or report.unjudged:
+        lines += [f"{'Findings':-^{WIDTH}}", *map(finding_line, report.findings or ())]
+        servers = [short_name(server.admin) for server in report.servers]
+        lines += unjudged_lines(report.unjudged, servers)
     lines.append(banner)
     return "\n".join(lines)
 
@@ -53,6 +56,11 @@ def finding_line(finding: Finding) -> str:
     """`WARNING backlog dserver/X/y foo/bar/hw/position.change: <evidence>`."""
     where = " ".join(filter(None, (finding.server, finding.stream)))
     return f"{finding.severity.name} {finding.kind} {where}: {finding.message}"
+
+
+def unjudged_lines(unjudged: Iterable[Unjudged], servers: Sequence[str]) -> list[str]:
+    """`not judged: churn at dserver/X/y: fewer than 10 events in the window`."""
+    return [f"not judged: {group_text(group, servers)}" for group in grouped(unjudged)]
 
 
 def _server_lines(server: ServerReport) -> list[str]:
@@ -212,12 +220,14 @@ def render_summary(log: FindingsLog) -> str:
         span = f" from {log.first_time.isoformat(timespec='seconds')}"
         span += f" to {log.last_time.isoformat(timespec='seconds')}"
     lines = [f"{'Summary':=^{WIDTH}}", f"- Findings in {log.snapshots} snapshot(s){span}"]
+    unjudged = log.never_judged
     if not log.entries:
-        lines.append("none: nothing unusual was seen")
+        lines.append("none: nothing unusual was seen" if not unjudged else "no finding")
     for entry in log.entries:
         span = f"{entry.first_time:%H:%M:%S}"
         if entry.last_time != entry.first_time:
             span += f" to {entry.last_time:%H:%M:%S}"
         lines.append(f"{finding_line(entry.worst)} [in {entry.snapshots} snapshot(s), {span}]")
+    lines += unjudged_lines(unjudged, log.servers)
     lines.append("=" * WIDTH)
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ska_tango_event_monitor.diff import ServerDiff, diff_states
-from ska_tango_event_monitor.findings import Analyser, Analysis, Finding
+from ska_tango_event_monitor.findings import Analyser, Analysis, Finding, Unjudged
 from ska_tango_event_monitor.flow import Backlog, ServerView, StreamRate
 from ska_tango_event_monitor.model import EventSystemState
 from ska_tango_event_monitor.names import short_name
@@ -63,6 +63,7 @@ class SnapshotReport:
     servers: tuple[ServerReport, ...]
     findings: tuple[Finding, ...] | None = None  # None: no analysis asked for
     backlogs: tuple[Backlog, ...] = ()
+    unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
 
 
 class MonitorSession:
@@ -88,16 +89,18 @@ class MonitorSession:
             if not isinstance(state, str)
         }
         reports = [self._report(poll, views.get(poll.admin), states) for poll in snapshot.polls]
-        findings, flows = None, ()
+        findings, flows, unjudged = None, (), ()
         if self.analyser is not None:
             failures = {a: s for a, s in states.items() if isinstance(s, str)}
-            analysis = self.analyser.analyse(list(views.values()), failures)
-            findings, flows = analysis.findings, analysis.backlogs
+            analysis = self.analyser.analyse(
+                list(views.values()), failures, snapshot.time.timestamp()
+            )
+            findings, flows, unjudged = analysis.findings, analysis.backlogs, analysis.unjudged
             reports = _with_rates(reports, analysis)
         for view in views.values():
             self._last_state[view.admin] = view.state
             self._last_time[view.admin] = snapshot.time
-        return SnapshotReport(snapshot.time, tuple(reports), findings, flows)
+        return SnapshotReport(snapshot.time, tuple(reports), findings, flows, unjudged)
 
     @staticmethod
     def _parse(poll: ServerPoll) -> EventSystemState | str:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ska_tango_event_monitor.findings import Finding, Severity
+from ska_tango_event_monitor.findings import Finding, Severity, Unjudged
+from ska_tango_event_monitor.findings.judged import CHECKS
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,28 @@ class FindingsLog:
         self.snapshots = 0
         self.first_time: datetime | None = None
         self.last_time: datetime | None = None
+        self._servers: dict[str, None] = {}  # every server polled, in order
+        self._judged: set[tuple[str, str]] = set()  # (check, server) judged at least once
+        self._unjudged: dict[tuple[str, str], str] = {}  # never judged: the latest reason
 
-    def add(self, time: datetime, findings: Iterable[Finding]) -> None:
+    def add(
+        self,
+        time: datetime,
+        findings: Iterable[Finding],
+        unjudged: Iterable[Unjudged] = (),
+        servers: Iterable[str] = (),
+    ) -> None:
+        """One snapshot's findings, the checks it could not make, and the servers it polled."""
         self.snapshots += 1
         self.first_time = self.first_time or time
         self.last_time = time
+        self._add_judged(unjudged, servers)
+        seen = set()
         for finding in findings:
             key = (finding.kind, finding.server, finding.stream)
+            if key in seen:  # one server reached twice in one snapshot counts once
+                continue
+            seen.add(key)
             known = self._entries.get(key)
             if known is None:
                 self._entries[key] = RecurringFinding(finding, finding, 1, time, time)
@@ -48,6 +64,26 @@ class FindingsLog:
                     snapshots=known.snapshots + 1,
                     last_time=time,
                 )
+
+    def _add_judged(self, unjudged: Iterable[Unjudged], servers: Iterable[str]) -> None:
+        missing = {(item.check, item.server): item.reason for item in unjudged}
+        for server in servers:
+            self._servers.setdefault(server)
+            self._judged.update((c, server) for c in CHECKS if (c, server) not in missing)
+        for pair, reason in missing.items():
+            if pair not in self._judged:
+                self._unjudged[pair] = reason
+        for pair in self._judged & self._unjudged.keys():
+            del self._unjudged[pair]
+
+    @property
+    def servers(self) -> list[str]:
+        return list(self._servers)
+
+    @property
+    def never_judged(self) -> list[Unjudged]:
+        """Checks never made on a server during the whole run, with the latest reason."""
+        return [Unjudged(check, server, why) for (check, server), why in self._unjudged.items()]
 
     @property
     def entries(self) -> list[RecurringFinding]:

@@ -8,6 +8,7 @@ server's reply and its change (`state`).
 """
 
 from ska_tango_event_monitor.findings.analyser import Analyser
+from ska_tango_event_monitor.findings.judged import Unjudged
 from ska_tango_event_monitor.findings.model import Analysis, Finding, Severity, Thresholds
 
-__all__ = ["Analyser", "Analysis", "Finding", "Severity", "Thresholds"]
+__all__ = ["Analyser", "Analysis", "Finding", "Severity", "Thresholds", "Unjudged"]

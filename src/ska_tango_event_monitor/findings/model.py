@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from ska_tango_event_monitor.findings.judged import Unjudged
 from ska_tango_event_monitor.flow import Backlog, StreamRate
 from ska_tango_event_monitor.streams import stream_key
 
@@ -37,6 +38,7 @@ class Thresholds:
     latency_s: float = 1.0  # 90th percentile of the callback latency
     wake_count: float = 2.0  # median wakes per event: subscription churn
     min_samples: int = 10  # fewer samples than this say too little about churn
+    window_s: float = 30.0  # seconds of polls the rules judge over (at least the last two)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Analysis:
     processed_rates: tuple[StreamRate, ...] = ()
     backlogs: tuple[Backlog, ...] = ()
     findings: tuple[Finding, ...] = ()
+    unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
 
 
 def stream_label(name: str) -> str:
