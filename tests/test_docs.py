@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -64,8 +65,8 @@ SYSTEM = ["--fixed-rogue", "--scan-points", "20", "--event-rate", "20", "--scan-
 LEFT_OUT = "[...]"
 SHELL_OPERATORS = {"|", "||", "&&", ";", "&"}
 REDIRECTIONS = {">", ">>", "<", ">&", "&>"}
-# options of other programs that the pages mention
-OTHER_OPTIONS = {"--preserve-status", "--profile", "--detach", "--build"}
+# options of other programs that the pages mention (timeout, docker compose, py-spy)
+OTHER_OPTIONS = {"--preserve-status", "--profile", "--detach", "--build", "--pid"}
 
 
 # -- the pages ----------------------------------------------------------------------------------
@@ -273,8 +274,8 @@ def finishes(line: str) -> bool:
 def finishes_quickly(words: list[str]) -> bool:
     if words[0] != MONITOR:
         return words[0] in ("python", "python3", "grep", "head", "tail")
-    exporting = any(word.startswith("--prometheus") for word in words)
-    return bool({"--replay", "--list", "--count"} & set(words)) and not exporting
+    serving = any(word == "--prometheus" or word.startswith("--prometheus=") for word in words)
+    return bool({"--replay", "--list", "--count"} & set(words)) and not serving
 
 
 @cache
@@ -497,6 +498,71 @@ def test_record_events_script_records_a_scan(system: System, tmp_path: Path) -> 
         poll.admin for poll in snapshots[0].polls
     }
     assert "=Summary=" in report and (folder / "events.html").is_file()
+
+
+# -- tests: pytango names -----------------------------------------------------------------------
+
+
+def test_the_pytango_names_the_pages_use_exist() -> None:
+    """`tango.EventSubMode.AsyncRead`, `EventReason.SubFail`, ... as pytango 10.3 spells them."""
+    import tango
+
+    text = "\n".join(page.read_text() for page in [*PAGES, DOCS / "tutorial.md"])
+    used = set(re.findall(r"\b(EventSubMode|EventReason)\.(\w+)", text))
+    assert {"EventSubMode", "EventReason"} <= {kind for kind, _ in used}
+    for kind, name in used:
+        assert name in getattr(tango, kind).names, f"tango.{kind}.{name}"
+    for page in PAGES:
+        for found in re.finditer(r"stateless=True", page.read_text()):
+            before = page.read_text()[max(0, found.start() - 100) : found.start()]
+            assert "deprecated" in before, f"{page_id(page)} recommends stateless=True"
+
+
+# -- tests: the symptom page --------------------------------------------------------------------
+
+SYMPTOMS = DOCS / "symptoms.md"
+SYMPTOM_TITLES = (
+    "Events stop after about ten minutes",
+    "`API_EventTimeout` every 10 s in Docker or Kubernetes",
+    "A GUI freezes under event floods",
+    "Events arrive late",
+    "Duplicate callbacks",
+)
+
+
+def symptom_sections() -> dict[str, tuple[int, str]]:
+    """Each `## ` section of the page: its first line (1-based) and its text."""
+    lines = SYMPTOMS.read_text().splitlines()
+    starts = [n for n, line in enumerate(lines) if line.startswith("## ")] + [len(lines)]
+    return {
+        lines[start][3:]: (start + 1, "\n".join(lines[start:end]))
+        for start, end in itertools.pairwise(starts)
+    }
+
+
+def test_every_symptom_says_what_shows_what_is_unseen_and_what_to_do() -> None:
+    sections = symptom_sections()
+    assert tuple(sections) == SYMPTOM_TITLES
+    for title, (_, text) in sections.items():
+        for part in ("**What the monitor shows", "**What it cannot see.**", "**What to do.**"):
+            assert part in text, f"{title}: no {part}"
+
+
+def test_every_symptom_has_an_example_that_runs() -> None:
+    """A command that test_the_examples_run runs, or a program, in every section."""
+    page_blocks = blocks(SYMPTOMS)
+    for title, (first, text) in symptom_sections().items():
+        last = first + text.count("\n")
+        mine = [b for b in page_blocks if first <= b.line <= last]
+        console = [b for b in mine if b.language == "console"]
+        runs = [c for b in console for c in commands(b) if finishes(c.line)]
+        programs = [b for b in mine if b.language == "python" and b.marker != "not-run"]
+        assert runs or programs, f"{title}: no example that the tests run"
+
+
+def test_the_symptom_page_is_in_the_toctree() -> None:
+    index = (DOCS / "index.md").read_text()
+    assert re.search(r"^symptoms$", index, re.MULTILINE) and "(symptoms.md)" in index
 
 
 # -- tests: the output reference names everything -----------------------------------------------
