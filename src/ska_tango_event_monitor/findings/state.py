@@ -55,7 +55,8 @@ def missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
             short_name(view.admin),
             stream_label(change.topic),
             f"{missed.delta} gap(s) in the server counter detected{lost} "
-            "(publisher-side loss at the ZMQ high-water mark, all subscribers lose the same)",
+            "(lost at the publisher's ZMQ high-water mark for this subscriber; other "
+            "subscribers of the stream may lose other events: compare their counters)",
             magnitude=estimate or missed.delta,
         )
 
