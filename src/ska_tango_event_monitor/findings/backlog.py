@@ -20,8 +20,9 @@ def backlog_findings(
 ) -> Iterator[Finding]:
     """A backlog of `limit` events or more in two polls in a row, or a stream with fewer
     events that received nothing for a whole poll; `memory` keeps the flows for the next."""
-    rates = {rate.name: rate.per_second for rate in processed}
-    pushing = {rate.name: rate.per_second for rate in pushed}
+    # by server and name: two subscriber processes of one stream share its topic name
+    rates = {(rate.server, rate.name): rate.per_second for rate in processed}
+    pushing = {(rate.server, rate.name): rate.per_second for rate in pushed}
     stalled: dict[tuple[str, str], int] = {}
     for flow in flows:
         key = (flow.subscriber, flow.topic)
@@ -31,7 +32,10 @@ def backlog_findings(
         stuck = flow.last_received == before.last_received
         stalled[key] = memory.stalled_polls.get(key, 0) + 1 if stuck else 0
         if flow.events >= limit and before.events >= limit:
-            rate = (rates.get(flow.topic, 0.0), pushing.get(flow.stream, 0.0))
+            rate = (
+                rates.get((flow.subscriber, flow.topic), 0.0),
+                pushing.get((flow.publisher, flow.stream), 0.0),
+            )
             yield _backlog_finding(flow, before.events, rate, stalled[key])
         elif stuck:
             yield _delayed_finding(flow, flows)
