@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from scenario_lab import RING_NODE, CaptureError, Lab, recorded
+from scenario_lab import RING_NODE, CaptureError, Lab, NotThisTime, recorded
 
 from ska_tango_event_monitor.local_tango import DeviceRegistration
 
@@ -85,15 +85,23 @@ def ring50_slow_node(lab: Lab) -> str:
 
 
 def perf_first_poll(lab: Lab) -> str:
-    """10 healthy servers at 1-2 Hz; the monitor switches perf monitoring on at its start."""
-    size = 10
+    """20 healthy servers at 1-2 Hz; the monitor switches perf monitoring on at its start.
+
+    Kept only when the first poll caught samples of some server (a push between the switch
+    and the first query, as in the 50-server ring): the case a rule must not misread.
+    """
+    size = 20
     periods = {i: 1.0 for i in range(size) if i % 2}  # odd servers at 1 Hz, even at 2 Hz
     subscribed = start_ring(lab, size, periods, slow=None)
     time.sleep(max(0.0, subscribed + SETTLE_S - time.monotonic()))
-    run = lab.monitor([admin(i) for i in range(size)], period=2, count=6)
+    run = lab.monitor([admin(i) for i in range(size)], period=2, count=6, compress=True)
     run.finish()
-    first_samples = [
-        len(((entry["reply"].get("client") or {}).get("perf")) or ())
-        for entry in recorded(run)[1]["servers"]
-    ]
-    return f"client samples per server at the second poll: {first_samples}"
+    polls = recorded(run)
+    first, second = ([_client_samples(entry) for entry in polls[i]["servers"]] for i in (0, 1))
+    if not any(first):
+        raise NotThisTime("no server had samples at the first poll")
+    return f"client samples per server at the first poll: {first}, at the second: {second}"
+
+
+def _client_samples(entry: dict) -> int:
+    return len((entry["reply"].get("client") or {}).get("perf") or ())
