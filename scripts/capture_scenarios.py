@@ -2,17 +2,15 @@
 
     .venv/bin/python scripts/capture_scenarios.py [--out tests/data] [SCENARIO|GROUP...]
 
-For each scenario: a fresh in-memory sqlite Tango database and device servers
-(tests/servers/event_lab.py, or tests/servers/ring_node.py for the rings) run as local
-processes on 127.0.0.1; the real monitor runs as a subprocess (`python -m
-ska_tango_event_monitor --monitor --polling-period P --count N -o FILE DEVICE...`) while
-the scenario is driven; its recording is kept as `scenario_<name>.jsonl` (`.jsonl.gz` for
-the big ones, compressed by the monitor itself). Nothing is edited afterwards;
-tests/data/scenarios.md tells what happened in each. The report of each of the older
-recordings is a golden file, `tests/golden/scenario_<name>.txt`: after a new capture,
-regenerate them with `UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review
-the diff. A scenario that fails keeps the files of an earlier capture and makes the script
-exit with status 1.
+Per scenario: a fresh in-memory sqlite Tango database and device servers (tests/servers/)
+on 127.0.0.1, and the real monitor as a subprocess (`python -m ska_tango_event_monitor
+--monitor --polling-period P --count N -o FILE DEVICE...`) while the scenario is driven.
+Its recording is kept as `scenario_<name>.jsonl` (`.jsonl.gz`, compressed by the monitor,
+for the big ones) and never edited. What happened: the docstrings below, and
+tests/data/scenarios.md for the newer ones. The older ones' reports are golden files
+(`tests/golden/scenario_<name>.txt`): after a new capture, regenerate them with
+`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario
+that fails keeps the files of an earlier capture and makes the script exit with status 1.
 """
 
 from __future__ import annotations
