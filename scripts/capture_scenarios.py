@@ -1,13 +1,14 @@
 """Record real event-system scenarios for the findings tests.
 
-    .venv/bin/python scripts/capture_scenarios.py [--out tests/data] [SCENARIO...]
+    .venv/bin/python scripts/capture_scenarios.py [--out tests/data] [SCENARIO|GROUP...]
 
-For each scenario: a fresh in-memory sqlite Tango database and EventLab device servers
-(tests/servers/event_lab.py) run as local processes on 127.0.0.1; the real monitor runs as
-a subprocess (`python -m ska_tango_event_monitor --monitor --polling-period P --count N -o
-FILE DEVICE...`) while the scenario is driven; its recording is kept as
-`scenario_<name>.jsonl`. Nothing is edited afterwards. The report of each recording is a
-golden file, `tests/golden/scenario_<name>.txt`: after a new capture, regenerate them with
+Per scenario: a fresh in-memory sqlite Tango database and device servers (tests/servers/)
+on 127.0.0.1, and the real monitor as a subprocess (`python -m ska_tango_event_monitor
+--monitor --polling-period P --count N -o FILE DEVICE...`) while the scenario is driven.
+Its recording is kept as `scenario_<name>.jsonl` (`.jsonl.gz`, compressed by the monitor,
+for the big ones) and never edited. What happened: the docstrings below, and
+tests/data/scenarios.md for the newer ones. The older ones' reports are golden files
+(`tests/golden/scenario_<name>.txt`): after a new capture, regenerate them with
 `UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario
 that fails keeps the files of an earlier capture and makes the script exit with status 1.
 """
@@ -15,211 +16,40 @@ that fails keeps the files of an earlier capture and makes the script exit with 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import tango
-
-from ska_tango_event_monitor.local_tango import (
-    DeviceRegistration,
-    DeviceServerProcess,
-    LocalTangoDatabase,
+from scenario_lab import (
+    CHURNER,
+    GHOST,
+    PUB_ADMIN,
+    ROOT,
+    SINK,
+    SINK_ADMIN,
+    SOURCE,
+    SOURCE_2,
+    CaptureError,
+    Lab,
+    NotThisTime,
+    lab_devices,
+    sink_callback,
+    stalled,
+    start_pair,
 )
+from scenarios_ring import perf_first_poll, ring50_slow_node
+from scenarios_subscriber import CHURN_SCENARIOS, keepalive, past_timestamps
 
-ROOT = Path(__file__).resolve().parent.parent
-EVENT_LAB = ROOT / "tests" / "servers" / "event_lab.py"
-SOURCE, SOURCE_2, SINK, CHURNER, GHOST = (
-    "lab/source/1",
-    "lab/source/2",
-    "lab/sink/1",
-    "lab/churn/1",
-    "lab/ghost/1",
-)
-PUB_ADMIN, SINK_ADMIN = "dserver/EventLab/pub", "dserver/EventLab/sink"
-MONITOR_TIMEOUT_S = 120
-
-
-class CaptureError(RuntimeError):
-    pass
-
-
-class NotThisTime(CaptureError):
-    """The phenomenon depends on timing and did not happen: the scenario is run again."""
-
+from ska_tango_event_monitor.local_tango import DeviceRegistration
 
 ATTEMPTS = 3
-
-
-@dataclass
-class MonitorRun:
-    """The monitor CLI as a subprocess, its recording and stdout in the work directory."""
-
-    process: subprocess.Popen[bytes]
-    recording: Path
-    stdout: Path
-    stderr: Path
-    command: list[str]
-
-    def polls(self) -> int:
-        """Snapshots written so far (complete lines of the recording)."""
-        try:
-            return self.recording.read_bytes().count(b"\n")
-        except FileNotFoundError:
-            return 0
-
-    def wait_polls(self, count: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.polls() < count:
-            if self.process.poll() is not None:
-                raise CaptureError(
-                    f"the monitor exited with status {self.process.returncode} "
-                    f"after {self.polls()} poll(s): {self.stderr.read_text().strip()}"
-                )
-            if time.monotonic() > deadline:
-                raise CaptureError(f"no poll {count} from the monitor within {timeout:g} s")
-            time.sleep(0.02)
-
-    def finish(self, timeout: float = MONITOR_TIMEOUT_S) -> None:
-        try:
-            status = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise CaptureError(f"the monitor did not finish within {timeout:g} s") from None
-        if status != 0:
-            raise CaptureError(
-                f"the monitor exited with status {status}: {self.stderr.read_text().strip()}"
-            )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: the monitor switches perf monitoring off
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-@dataclass
-class Lab:
-    """One scenario's database, servers and monitor; `close` stops them all."""
-
-    name: str
-    workdir: Path
-    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
-    database: LocalTangoDatabase | None = None
-    servers: dict[str, DeviceServerProcess] = field(default_factory=dict)
-    server_env: dict[str, dict[str, str] | None] = field(default_factory=dict)
-    monitor_run: MonitorRun | None = None
-
-    def start_database(self, *registrations: DeviceRegistration) -> None:
-        self.database = LocalTangoDatabase(log_path=self.workdir / "database.log").start()
-        self.stack.callback(self.database.stop)
-        self.database.register(*registrations)
-
-    @property
-    def tango_host(self) -> str:
-        assert self.database is not None
-        return self.database.tango_host
-
-    def start_server(
-        self, instance: str, devices: Sequence[str], env: dict[str, str] | None = None
-    ) -> DeviceServerProcess:
-        """Start EventLab/`instance` (again, after a kill: same command and environment)."""
-        self.server_env.setdefault(instance, env)
-        command = [sys.executable, str(EVENT_LAB), instance]
-        log = self.workdir / f"{instance}.log"
-        server = DeviceServerProcess(command, self.tango_host, log, self.server_env[instance])
-        self.servers[instance] = server
-        self.stack.callback(server.stop)
-        server.start().wait_ready(devices, timeout=30)
-        return server
-
-    def proxy(self, device: str) -> tango.DeviceProxy:
-        """A client of `device` in this scenario's database (full name: no TANGO_HOST)."""
-        proxy = tango.DeviceProxy(f"tango://{self.tango_host}/{device}")
-        proxy.set_timeout_millis(3000)
-        return proxy
-
-    def monitor(self, devices: Sequence[str], period: float, count: int) -> MonitorRun:
-        recording = self.workdir / f"scenario_{self.name}.jsonl"
-        stdout, stderr = self.workdir / "monitor.out", self.workdir / "monitor.err"
-        command = [
-            sys.executable,
-            "-m",
-            "ska_tango_event_monitor",
-            "--monitor",
-            "--polling-period",
-            f"{period:g}",
-            "--count",
-            str(count),
-            "-o",
-            str(recording),
-            *devices,
-        ]
-        with open(stdout, "wb") as out, open(stderr, "wb") as err:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                env={**os.environ, "TANGO_HOST": self.tango_host},
-                cwd=self.workdir,
-            )
-        self.monitor_run = MonitorRun(process, recording, stdout, stderr, command)
-        self.stack.callback(self.monitor_run.stop)
-        return self.monitor_run
-
-    def received(self, sink: str = SINK) -> int:
-        return self.proxy(sink).read_attribute("received").value
-
-    def query(self, admin: str) -> dict:
-        return json.loads(self.proxy(admin).command_inout("QueryEventSystem"))
-
-    def wait_until(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise CaptureError(
-                    f"{self.name}: timed out after {timeout:g} s waiting for {what}"
-                )
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        self.stack.close()
-
-
-def lab_devices(
-    sink_sources: Sequence[str] = (SOURCE,), sink_delay: float = 0.0
-) -> list[DeviceRegistration]:
-    return [
-        DeviceRegistration("EventLab/pub", "EventSource", SOURCE),
-        DeviceRegistration("EventLab/pub", "EventSource", SOURCE_2),
-        DeviceRegistration(
-            "EventLab/sink",
-            "EventSink",
-            SINK,
-            {"sources": list(sink_sources), "callback_delay": str(sink_delay)},
-        ),
-    ]
-
-
-def start_pair(
-    lab: Lab, pub_env: dict[str, str] | None = None, sink_devices: Sequence[str] = (SINK,)
-) -> None:
-    lab.start_server("pub", [SOURCE, SOURCE_2], pub_env)
-    lab.start_server("sink", list(sink_devices))
-
 
 # --------------------------------------------------------------------------------------
 # Scenarios: each returns notes on what happened (printed, not recorded)
@@ -285,19 +115,7 @@ def missed_events(lab: Lab) -> str:
     )
 
 
-def sink_callback(lab: Lab) -> dict:
-    [callback] = lab.query(SINK_ADMIN)["client"]["event_callbacks"].values()
-    return callback
-
-
 BURST = 20000
-
-
-def stalled(read: Callable[[], int], quiet_s: float = 0.5) -> bool:
-    """The value read did not change for `quiet_s`."""
-    before = read()
-    time.sleep(quiet_s)
-    return read() == before
 
 
 def publisher_restart(lab: Lab) -> str:
@@ -409,7 +227,13 @@ SCENARIOS: dict[str, Callable[[Lab], str]] = {
     "churn": churn,
     "not_connected": not_connected,
     "samples_stolen": samples_stolen,
+    "ring50_slow_node": ring50_slow_node,
+    **CHURN_SCENARIOS,
+    "past_timestamps": past_timestamps,
+    "perf_first_poll": perf_first_poll,
+    "keepalive": keepalive,
 }
+GROUPS = {"churn_periods": list(CHURN_SCENARIOS)}  # one name for several recordings
 
 
 def capture(name: str, out: Path, keep_logs: bool) -> None:
@@ -435,7 +259,7 @@ def capture(name: str, out: Path, keep_logs: bool) -> None:
         assert run is not None
         warnings, polls = run.stderr.read_text().strip(), run.polls()
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(run.recording, out / f"scenario_{name}.jsonl")
+        shutil.copy(run.recording, out / run.recording.name)
     took = time.monotonic() - started
     print(f"{name}: {polls} polls in {took:.1f} s; {notes}")
     if warnings:
@@ -446,13 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data")
     parser.add_argument("--keep-logs", action="store_true", help="copy server logs to --out")
-    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=", ".join(SCENARIOS))
+    choices = [*SCENARIOS, *GROUPS]
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=", ".join(choices))
     options = parser.parse_args(argv)
-    if unknown := sorted(set(options.scenarios) - SCENARIOS.keys()):
-        parser.error(
-            f"unknown scenario(s) {', '.join(unknown)}: choose from {', '.join(SCENARIOS)}"
-        )
-    names = options.scenarios or list(SCENARIOS)
+    if unknown := sorted(set(options.scenarios) - set(choices)):
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}: choose from {', '.join(choices)}")
+    names = [n for name in options.scenarios for n in GROUPS.get(name, [name])] or list(SCENARIOS)
     started, failed = time.monotonic(), []
     for name in names:
         for attempt in range(1, ATTEMPTS + 1):

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
+import gzip
+import html
 import json
 import os
 import re
-import select
 import shutil
 import statistics
-import struct
 import subprocess
-import time
 import weakref
-import zlib
-from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from browser import CHROMIUM_FLAGS, DevTools, png_pixels
 from ska_tango_event_monitor.findings import Analyser
 from ska_tango_event_monitor.html_report import PALETTE, render_html
+from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.recording import read_recording, snapshot_from_json
 from ska_tango_event_monitor.session import MonitorSession, Snapshot
 from ska_tango_event_monitor.summary import FindingsLog
-from ska_tango_event_monitor.timeseries import ReportHistory, Series
+from ska_tango_event_monitor.timeseries import ReportHistory, Series, ServerHistory
 
 DATA = Path(__file__).parent / "data"
 SCAN = DATA / "slow_callback_scan.jsonl"
+RING = DATA / "scenario_ring50_slow_node.jsonl.gz"  # RingNode/17 is slow, the 49 others not
+CHURN = DATA / "scenario_churn_p1.jsonl"
 HW, TOP = "dserver/MyServer/hw", "dserver/MyServer/top"
 POSITION, MODE = "foo/bar/hw/position.change", "foo/bar/hw/mode.change"
 # Anything that would make the page fetch something or run code.
@@ -52,7 +53,8 @@ def run(snapshots: list[Snapshot], analyse: bool = True) -> tuple[ReportHistory,
 
 
 def raw_lines(path: Path = SCAN) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else None
+    return [json.loads(line) for line in (text or path.read_text()).splitlines()]
 
 
 def raw_reply(line: dict[str, Any], admin: str) -> dict[str, Any]:
@@ -180,13 +182,15 @@ def test_the_page_is_self_contained_with_the_charts(scan):
     assert page.startswith("<!DOCTYPE html>")
     assert not EXTERNAL.search(page)
     assert "default-src 'none'" in page  # nothing can be fetched even by mistake
-    assert page.count('<svg class="plot"') == 5  # pushed; processed, backlog, latency, processing
+    # the publisher: pushed; the subscriber: processed, backlog, latency, processing, wake-ups
+    assert page.count('<svg class="plot"') == 6
     for text in (
         "Events pushed per second",
         "Events processed per second",
         "Backlog: events pushed, not yet received",
         "Callback latency",
         "Processing time per event",
+        "Event thread wake-ups per event",
         f"{POSITION} pushed by {HW}",  # the publisher's rate beside the processed one
         "events/s",
         "[ms]",
@@ -197,13 +201,16 @@ def test_the_page_is_self_contained_with_the_charts(scan):
         assert text in page, text
 
 
-@pytest.mark.parametrize("path", sorted(DATA.glob("*.jsonl")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.jsonl*")), ids=lambda p: p.name)
 def test_every_recording_renders(path):
     history, log = run(list(read_recording(path)))
     page = render_html(history, log, path.name)
     assert not EXTERNAL.search(page)
-    assert page.count("<svg") >= len(history.servers)
-    assert page.count("<polyline") >= 1
+    charts = figures(page)
+    assert {server for server, _ in charts} == {short_name(admin) for admin in history.servers}
+    drawn = [chart for chart in charts.values() if FLAT not in chart]
+    assert all("<svg" in chart for chart in drawn)  # and a flat chart is one sentence:
+    assert not any("<svg" in chart for chart in charts.values() if FLAT in chart)
 
 
 def test_text_from_the_data_is_escaped():
@@ -248,7 +255,7 @@ def test_a_single_snapshot_has_nothing_to_plot_yet():
 def test_single_points_are_drawn_as_dots():
     history, log = run(list(read_recording(SCAN))[:2])  # rates and samples at the second
     page = render_html(history, log, "two")
-    assert page.count('<svg class="plot"') == 5
+    assert page.count('<svg class="plot"') == 6
     assert "<circle" in page and "<polyline" not in page
 
 
@@ -258,18 +265,128 @@ def test_an_empty_run():
     assert "<svg" not in page and not EXTERNAL.search(page)
 
 
-# --- in a real browser ---
+# --- which lines a chart draws ---
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+SECTION = re.compile(r'<section class="server"><h2>(.*?)</h2>(.*?)</section>', re.S)
+FIGURE = re.compile(
+    r'<figure class="chart[^"]*"><figcaption>(.*?) <span class="unit">.*?</figure>', re.S
+)
+PUSHED, BACKLOG = "Events pushed per second", "Backlog: events pushed, not yet received"
+WAKES = "Event thread wake-ups per event"
+FLAT = "stayed at 0 in every poll: nothing to draw."
+
+
+def figures(page: str) -> dict[tuple[str, str], str]:
+    """Every chart of the page by (server, chart title)."""
+    return {
+        (html.unescape(title).partition(" (from ")[0], html.unescape(figure.group(1))): (
+            figure.group(0)
+        )
+        for title, body in SECTION.findall(page)
+        for figure in FIGURE.finditer(body)
+    }
+
+
+def legend_labels(figure: str) -> list[str]:
+    return [html.unescape(label) for label in re.findall(r"</svg>([^<]*)</li>", figure)]
+
+
+def one_publisher(pushed: dict[str, Series]) -> ReportHistory:
+    history = ReportHistory()
+    history.times = [datetime(2026, 12, 1, 9, 0, second) for second in range(3)]
+    history.servers[HW] = ServerHistory(HW, "", pushed=pushed, answered=3)
+    return history
+
+
+def test_among_equally_busy_lines_the_names_decide():
+    streams = [f"foo/bar/hw/attr{i:02d}.change" for i in range(12)]
+    pages = [
+        render_html(one_publisher({key: Series([(1, 2.0), (2, 2.0)]) for key in order}), *rest)
+        for order, *rest in [(streams, FindingsLog(), "a"), (streams[::-1], FindingsLog(), "a")]
+    ]
+    assert pages[0] == pages[1]  # the order the streams were first seen in does not matter
+    chart = figures(pages[0])[(HW, PUSHED)]
+    assert legend_labels(chart) == streams[:8]
+    assert "4 quieter line(s) not shown" in chart
+
+
+def test_only_lines_that_moved_count_as_not_shown():
+    busy = {f"foo/bar/hw/busy{i:02d}.change": Series([(1, i + 1.0), (2, 0.0)]) for i in range(10)}
+    idle = {f"foo/bar/hw/idle{i:02d}.change": Series([(1, 0.0), (2, 0.0)]) for i in range(80)}
+    chart = figures(render_html(one_publisher(idle | busy), FindingsLog(), "idle"))[(HW, PUSHED)]
+    assert legend_labels(chart) == sorted(busy)[2:]  # the 8 that went highest
+    assert chart.count("<polyline") == 8
+    assert "2 quieter line(s) not shown; 80 line(s) at 0 throughout not drawn" in chart
+
+
+def test_a_chart_of_zeros_only_is_one_sentence():
+    idle = {f"foo/bar/hw/idle{i}.change": Series([(1, 0.0), (2, 0.0)]) for i in range(8)}
+    chart = figures(render_html(one_publisher(idle), FindingsLog(), "idle"))[(HW, PUSHED)]
+    assert f"All 8 line(s) {FLAT}" in chart
+    assert "<svg" not in chart and "<li>" not in chart
+
+
+@pytest.fixture(scope="module")
+def ring() -> tuple[ReportHistory, str]:
+    history, log = run(list(read_recording(RING)))
+    return history, render_html(history, log, "Ring of 50, one slow node")
+
+
+def raw_backlogs(path: Path) -> dict[str, list[int]]:
+    """Per subscriber: last pushed minus last received of each subscription and poll, from
+    the raw replies (the publisher's counter is the next one it will send)."""
+    backlogs: dict[str, list[int]] = {}
+    for line in raw_lines(path):
+        pushed = {
+            key: counter - 1
+            for entry in line["servers"]
+            for key, counter in (
+                (entry["reply"]["server"] or {}).get("event_counters") or {}
+            ).items()
+        }
+        for entry in line["servers"]:
+            for topic, callback in (entry["reply"]["client"] or {})["event_callbacks"].items():
+                stream = topic.replace(".idl5_change", ".change")
+                behind = pushed[stream] - callback["server_counter"]
+                backlogs.setdefault(entry["admin"], []).append(behind)
+    return backlogs
+
+
+def test_backlog_charts_of_the_ring_are_drawn_only_where_events_waited(ring):
+    _, page = ring
+    charts = figures(page)
+    backlogs = raw_backlogs(RING)
+    behind = sorted(admin for admin, values in backlogs.items() if any(values))
+    assert "dserver/RingNode/17" in behind and len(behind) < 10  # the slow node, and few others
+    for admin in backlogs:
+        chart = charts[(admin, BACKLOG)]
+        if admin in behind:
+            assert FLAT not in chart and chart.count("<polyline") >= 1, admin
+        else:
+            assert f"All 3 line(s) {FLAT}" in chart and "<svg" not in chart, admin
+    slow = charts[("dserver/RingNode/17", BACKLOG)]
+    assert legend_labels(slow)[:3] == [
+        f"ring/sensor/18/{name}.change from dserver/RingNode/18"
+        for name in ("humidity", "pressure", "temperature")
+    ]
+
+
+def test_the_wake_chart_is_the_median_wake_count_of_each_poll():
+    history, log = run(list(read_recording(CHURN)))
+    sink = history.servers["dserver/EventLab/sink"]
+    for i, line in enumerate(raw_lines(CHURN)):
+        samples = raw_reply(line, "dserver/EventLab/sink")["client"]["perf"]
+        wakes = [sample["wake_count"] for sample in samples]
+        assert sink.wake_median.value_at(i) == (statistics.median(wakes) if wakes else None)
+    assert min(value for _, value in sink.wake_median.points) > 10  # churn: tens per event
+    charts = figures(render_html(history, log, "churn"))
+    chart = charts[("dserver/EventLab/sink", WAKES)]
+    assert chart.count("<polyline") == 1 and legend_labels(chart) == ["median per poll"]
+    assert "findings raised" in chart  # the churn finding's marks under its time axis
+    assert ("dserver/EventLab/pub", WAKES) not in charts  # a publisher only: no event thread
+
+
+# --- in a real browser ---
 
 
 @pytest.fixture
@@ -338,140 +455,20 @@ def test_chromium_loads_the_page_without_errors_or_network(chromium, scan_page, 
     ]
     assert problems == []
     plots, polylines, width = counts
-    assert plots == 5 and polylines >= 8 and width > 500
+    assert plots == 6 and polylines >= 8 and width > 500
 
 
-class DevTools:
-    """Headless Chromium driven over `--remote-debugging-pipe` (fds 3 and 4, NUL-framed JSON):
-    sees every request and console message of the page, and no browser-internal traffic."""
-
-    def __init__(self, chromium: str, profile: Path) -> None:
-        self._command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-        self._buffer = b""
-        self._id = 0
-        self._events: list[dict[str, Any]] = []
-        self._session: str | None = None
-
-    def __enter__(self) -> DevTools:
-        to_browser, self._to_browser = os.pipe()
-        self._from_browser, from_browser = os.pipe()
-        fds = [os.dup(fd) for fd in (to_browser, from_browser)]  # kept clear of 3 and 4
-        while min(fds) <= 4:
-            fds = [os.dup(fd) for fd in fds]
-
-        def child_pipes() -> None:
-            os.dup2(fds[0], 3)
-            os.dup2(fds[1], 4)
-
-        self._process = subprocess.Popen(
-            [*self._command, "--remote-debugging-pipe", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            close_fds=False,
-            preexec_fn=child_pipes,
+def test_chromium_shows_a_chart_of_zeros_as_its_sentence(chromium, ring, tmp_path):
+    _, page = ring
+    path = tmp_path / "ring.html"
+    path.write_text(page, encoding="utf-8")
+    with DevTools(chromium, tmp_path / "profile") as browser:
+        events = browser.load(path.as_uri())
+        flat, svgs, text = browser.evaluate(
+            "[document.querySelectorAll('figure.flat').length,"
+            " document.querySelectorAll('figure.flat svg').length,"
+            " document.querySelector('figure.flat').innerText]"
         )
-        for fd in {to_browser, from_browser, *fds}:
-            os.close(fd)
-        target = self.send("Target.createTarget", url="about:blank")["targetId"]
-        self._session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Page", "Network", "Runtime", "Log"):
-            self.send(f"{domain}.enable")
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        try:
-            self._session = None
-            self.send("Browser.close")
-            self._process.wait(timeout=20)
-        except (OSError, TimeoutError, subprocess.TimeoutExpired):
-            self._process.kill()
-            self._process.wait()
-        finally:
-            os.close(self._to_browser)
-            os.close(self._from_browser)
-
-    def load(self, url: str) -> list[dict[str, Any]]:
-        """Navigate, wait for the load event and a moment more; the page's events."""
-        self._events.clear()
-        self.send("Page.navigate", url=url)
-        self._wait(lambda m: m.get("method") == "Page.loadEventFired")
-        with contextlib.suppress(TimeoutError):
-            self._wait(lambda m: False, timeout=0.5)  # late requests and messages
-        return [e for e in self._events if e.get("sessionId") == self._session]
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"]["value"]
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        self._id += 1
-        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
-        if self._session is not None:
-            message["sessionId"] = self._session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
-        reply = self._wait(lambda m, sent=self._id: m.get("id") == sent)
-        assert "error" not in reply, reply
-        return reply["result"]
-
-    def _wait(self, wanted: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for message in self._messages():
-                if wanted(message):
-                    return message
-                self._events.append(message)
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_browser], [], [], left)[0]:
-                raise TimeoutError(f"no answer from Chromium in {timeout} s")
-            chunk = os.read(self._from_browser, 1 << 16)
-            if not chunk:
-                raise OSError("Chromium closed the DevTools pipe")
-            self._buffer += chunk
-
-    def _messages(self) -> Iterator[dict[str, Any]]:
-        while b"\0" in self._buffer:
-            raw, _, self._buffer = self._buffer.partition(b"\0")
-            yield json.loads(raw)
-
-
-def png_pixels(data: bytes) -> np.ndarray:
-    """An 8-bit RGB(A), non-interlaced PNG (as Chromium writes) as (height, width, channels)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    chunks, position = {}, 8
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        chunks[kind] = chunks.get(kind, b"") + data[position + 8 : position + 8 + length]
-        position += 12 + length
-    width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
-    assert depth == 8 and colour_type in (2, 6) and interlace == 0
-    channels = 3 if colour_type == 2 else 4
-    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8)
-    rows = raw.reshape(height, width * channels + 1).astype(np.int32)
-    pixels = np.zeros((height, width * channels), np.int32)
-    above = np.zeros(width * channels, np.int32)
-    for y in range(height):
-        pixels[y] = above = _unfilter(rows[y, 0], rows[y, 1:], above, channels)
-    return pixels.reshape(height, width, channels).astype(np.uint8)
-
-
-def _unfilter(kind: int, line: np.ndarray, above: np.ndarray, channels: int) -> np.ndarray:
-    if kind == 0:
-        return line
-    if kind == 1:  # Sub: a running sum per channel
-        return np.cumsum(line.reshape(-1, channels), axis=0).reshape(-1) & 255
-    if kind == 2:  # Up
-        return (line + above) & 255
-    row, up = [0] * len(line), above.tolist()
-    for x, value in enumerate(line.tolist()):
-        left = row[x - channels] if x >= channels else 0
-        if kind == 3:  # Average
-            row[x] = (value + (left + up[x]) // 2) & 255
-            continue
-        corner = up[x - channels] if x >= channels else 0  # Paeth
-        guess = left + up[x] - corner
-        nearest = min((left, up[x], corner), key=lambda v: abs(guess - v))
-        row[x] = (value + nearest) & 255
-    return np.array(row, np.int32)
+    assert [e for e in events if e["method"] == "Runtime.exceptionThrown"] == []
+    assert flat == page.count('<figure class="chart flat">') > 0 and svgs == 0
+    assert text.splitlines()[-1] == f"All 3 line(s) {FLAT}"

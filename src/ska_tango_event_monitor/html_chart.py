@@ -29,6 +29,12 @@ class Chart:
     unit: str  # of the values, shown on the y axis
     lines: tuple[Line, ...]
     note: str = ""
+    flat: int = 0  # lines left out because they stayed at 0
+
+    @property
+    def drawn(self) -> bool:
+        """Something to show: lines, or the sentence saying that they all stayed at 0."""
+        return bool(self.lines or self.flat)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,15 @@ class Mark:
 
 
 def chart_figure(chart: Chart, axis: TimeAxis, marks: list[Mark], failed: list[int]) -> str:
+    caption = (
+        f'<figcaption>{escape(chart.title)} <span class="unit">[{escape(chart.unit)}]</span>'
+        "</figcaption>"
+    )
+    if not chart.lines:  # a grid of flat lines would only hide that nothing happened
+        return (
+            f'<figure class="chart flat">{caption}<p class="note">All {chart.flat} line(s) '
+            "stayed at 0 in every poll: nothing to draw.</p></figure>"
+        )
     top, ticks = value_ticks(max(line.series.peak for line in chart.lines))
     frame = Frame(axis, top)
     svg = [
@@ -55,8 +70,7 @@ def chart_figure(chart: Chart, axis: TimeAxis, marks: list[Mark], failed: list[i
     ]
     note = f'<p class="note">{escape(chart.note)}</p>' if chart.note else ""
     return (
-        f'<figure class="chart"><figcaption>{escape(chart.title)} '
-        f'<span class="unit">[{escape(chart.unit)}]</span></figcaption>'
+        f'<figure class="chart">{caption}'
         f"{''.join(svg)}{legend(chart.lines, bool(failed), bool(marks))}{note}</figure>"
     )
 

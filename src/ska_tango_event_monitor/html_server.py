@@ -14,7 +14,7 @@ from ska_tango_event_monitor.names import short_name
 from ska_tango_event_monitor.statistics import PERCENTILE_MIN_SAMPLES
 from ska_tango_event_monitor.timeseries import ReportHistory, Series, ServerHistory
 
-MAX_LINES = 8  # per chart: the lines with the highest peaks
+MAX_LINES = 8  # per chart: the lines that went furthest from 0 (by name among equals)
 MAX_COMPARED = 4  # processed lines shown with the publisher's pushed rate beside them
 
 
@@ -25,11 +25,11 @@ def server_section(
     status = f"answered {server.answered} of {polls} poll(s)"
     if server.last_error is not None:
         status += f"; last error: {escape(server.last_error)}"
-    charts = [c for c in _server_charts(server, history, colours) if c.lines]
+    charts = [c for c in _server_charts(server, history, colours) if c.drawn]
     if axis is None or not charts:
         body = (
             '<p class="empty">Nothing to plot: event rates need two answered polls, '
-            "latency and processing time need performance samples (--monitor).</p>"
+            "latency, processing time and wake-ups need performance samples (--monitor).</p>"
         )
     else:
         marks = server_marks(history.marks, short_name(server.admin))
@@ -54,6 +54,7 @@ def _server_charts(server: ServerHistory, history: ReportHistory, colours: Colou
         ),
         _latency_chart(server),
         _chart("Processing time per event (mean)", "ms", server.processing_ms, colours),
+        _wake_chart(server),
     ]
 
 
@@ -63,20 +64,27 @@ def _chart(
     series: dict[str, Series],
     colours: Colours,
     label: Callable[[str], str] = str,
+    loudness: Callable[[str], float] | None = None,
 ) -> Chart:
-    shown = _loudest(series)
+    """The `MAX_LINES` loudest lines; those that stayed at 0 are counted, not drawn."""
+    loudness = loudness or (lambda key: series[key].loudness)
+    moved = [key for key in series if series[key].points and loudness(key) > 0]
+    shown = _loudest(moved, loudness)
     lines = tuple(
         Line(key, label(key), series[key], colour)
         for key, colour in zip(shown, colours.pick(shown), strict=True)
     )
-    hidden = len(series) - len(shown)
-    return Chart(title, unit, lines, f"{hidden} quieter line(s) not shown" if hidden else "")
+    hidden = len(moved) - len(shown)
+    flat = sum(1 for line in series.values() if line.points) - len(moved)
+    notes = [f"{hidden} quieter line(s) not shown"] if hidden else []
+    if flat and lines:
+        notes.append(f"{flat} line(s) at 0 throughout not drawn")
+    return Chart(title, unit, lines, "; ".join(notes), flat=flat)
 
 
-def _loudest(series: dict[str, Series]) -> list[str]:
-    """The keys of the lines with the highest peaks, in key order."""
-    loudest = sorted(series, key=lambda key: -series[key].peak)[:MAX_LINES]
-    return sorted(key for key in loudest if series[key].points)
+def _loudest(keys: list[str], loudness: Callable[[str], float]) -> list[str]:
+    """The keys of the lines furthest from 0, by name among equals; in key order."""
+    return sorted(sorted(keys, key=lambda key: (-loudness(key), key))[:MAX_LINES])
 
 
 def _from(server: ServerHistory, key: str) -> str:
@@ -85,19 +93,30 @@ def _from(server: ServerHistory, key: str) -> str:
 
 
 def _processed_chart(server: ServerHistory, history: ReportHistory, colours: Colours) -> Chart:
-    """Processed (solid) with what the publisher pushed on the same stream (dashed)."""
-    chart = _chart("Events processed per second", "events/s", server.processed, colours)
+    """Processed (solid) with what the publisher pushed on the same stream (dashed): a
+    stream pushed but never processed is not a flat line to leave out."""
+
+    def pushed(key: str) -> Series | None:
+        publisher = history.servers.get(server.publisher_of.get(key, ""))
+        return publisher.pushed.get(key) if publisher else None
+
+    def loudness(key: str) -> float:
+        other = pushed(key)
+        return max(server.processed[key].loudness, other.loudness if other else 0.0)
+
+    chart = _chart(
+        "Events processed per second", "events/s", server.processed, colours, loudness=loudness
+    )
     if len(chart.lines) > MAX_COMPARED:
         return chart
     lines: list[Line] = []
     for line in chart.lines:
         lines.append(line)
-        publisher = history.servers.get(server.publisher_of.get(line.key, ""))
-        pushed = publisher.pushed.get(line.key) if publisher else None
-        if publisher is not None and pushed is not None and pushed.points:
-            label = f"{line.key} pushed by {short_name(publisher.admin)}"
-            lines.append(Line(line.key, label, pushed, line.colour, dashed=True))
-    return Chart(chart.title, chart.unit, tuple(lines), chart.note)
+        rate = pushed(line.key)
+        if rate is not None and rate.points:
+            label = f"{line.key} pushed by {short_name(server.publisher_of[line.key])}"
+            lines.append(Line(line.key, label, rate, line.colour, dashed=True))
+    return Chart(chart.title, chart.unit, tuple(lines), chart.note, chart.flat)
 
 
 def _latency_chart(server: ServerHistory) -> Chart:
@@ -120,3 +139,12 @@ def _latency_chart(server: ServerHistory) -> Chart:
 
 def _scaled(series: Series, factor: float) -> Series:
     return Series([(index, value * factor) for index, value in series.points])
+
+
+def _wake_chart(server: ServerHistory) -> Chart:
+    """The median wake count of the event thread per event, poll by poll (churn shows)."""
+    if not server.wake_median.points:
+        return Chart("", "", ())
+    line = Line("wake count", "median per poll", server.wake_median, PALETTE[0])
+    note = "1: woken only by its events; more: woken by (un)subscriptions in this process"
+    return Chart("Event thread wake-ups per event", "wakes", (line,), note)

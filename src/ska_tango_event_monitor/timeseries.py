@@ -1,8 +1,8 @@
 """The time series of a run, as the visual report plots them.
 
 Pure: `ReportHistory.add` reads each `SnapshotReport` and keeps one number per snapshot and
-plotted line (events pushed and processed per second, backlog, latency, processing time),
-never the reports themselves, so memory grows only with the points plotted.
+plotted line (events pushed and processed per second, backlog, latency, processing time,
+event thread wake-ups), never the reports themselves, so memory grows only with the points plotted.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ska_tango_event_monitor.streams import stream_key
 # Seconds per unit of a timing row (`timing_row` picks μs, ms or s to suit the mean).
 SECONDS_PER_UNIT = {"μs": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 PROCESSING_TIME = " Processing Time"
+WAKE_COUNT = "Wake Count"
 
 Point = tuple[int, float]  # (snapshot index, value)
 
@@ -40,6 +41,11 @@ class Series:
     @property
     def peak(self) -> float:
         return max((value for _, value in self.points), default=0.0)
+
+    @property
+    def loudness(self) -> float:
+        """How far from 0 the line went (0: it stayed at 0, or has no point)."""
+        return max((abs(value) for _, value in self.points), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class ServerHistory:
     latency_median: Series = field(default_factory=Series)  # s
     latency_p90: Series = field(default_factory=Series)  # s
     processing_ms: dict[str, Series] = field(default_factory=dict)  # by attribute
+    wake_median: Series = field(default_factory=Series)  # wake-ups per event
     answered: int = 0
     failed: list[int] = field(default_factory=list)  # snapshots without a reply
     last_error: str | None = None
@@ -111,6 +118,9 @@ class ServerHistory:
 
     def _add_client_performance(self, index: int, table: PerformanceTable | None) -> None:
         for row in table.rows if table else ():
+            if row.label == WAKE_COUNT:
+                self.wake_median.add(index, row.summary.median)
+                continue
             to_seconds = SECONDS_PER_UNIT.get(row.unit or "")
             if to_seconds is None:
                 continue

@@ -2,12 +2,15 @@
 
 `EventSource` pushes change events of `value` on command (`Push(n)`, `PushBurst(n)` in the
 background, or `StartPushing(rate_hz)` until `StopPushing()`); its `quiet` attribute has
-change events that are never pushed (a topic to churn on). `EventSink` subscribes to the
-`value` change events of the devices in its `sources` property (or given to `Subscribe`),
-stateless, so a source whose server does not run stays in `not_connected`; its callback
-sleeps `callback_delay` seconds (property, or `SetDelay(seconds)`); `Churn(n)` subscribes
-to and unsubscribes from `churn_target` (`device/attribute`) n times in the background
-(until `StopChurn()`).
+change events that are never pushed (a topic to churn on); with the `timestamp_offset`
+property (seconds) every value is stamped that long in the past. `EventSink` subscribes to
+the `value` change events of the devices in its `sources` property (or given to
+`Subscribe`), stateless, so a source whose server does not run stays in `not_connected`;
+its callback sleeps `callback_delay` seconds (property, or `SetDelay(seconds)`), or waits
+on a lock taken by `BlockCallbacks()` until `ReleaseCallbacks()` (a stuck event thread);
+`Churn(n)` subscribes to and unsubscribes from `churn_target` (`device/attribute`) n times
+in the background (until `StopChurn()`): flat out, or `churn_rate` cycles per second on
+average, each subscription then held for part of its cycle (both at random).
 With a database: `python event_lab.py INSTANCE` (server EventLab/INSTANCE). Without one:
 `EVENT_LAB_CLASS=EventSource python event_lab.py INSTANCE -nodb -dlist a/b/c -ORBendPoint ...`.
 """
@@ -15,17 +18,20 @@ With a database: `python event_lab.py INSTANCE` (server EventLab/INSTANCE). With
 from __future__ import annotations
 
 import os
+import random
 import sys
 import threading
 import time
 
-from tango import DeviceProxy, DevState, EnsureOmniThread, EventData, EventType
+from tango import AttrQuality, DeviceProxy, DevState, EnsureOmniThread, EventData, EventType
 from tango.server import Device, attribute, command, device_property, run
 
 SERVER_NAME = "EventLab"
 
 
 class EventSource(Device):
+    timestamp_offset = device_property(dtype=float, default_value=0.0)
+
     def init_device(self) -> None:
         super().init_device()
         self._value = 0
@@ -91,7 +97,11 @@ class EventSource(Device):
     def _push_one(self) -> None:
         with self._lock:
             self._value += 1
-            self.push_change_event("value", self._value)
+            if self.timestamp_offset:  # the device's own time stamp, as device code may set
+                stamp = time.time() - self.timestamp_offset
+                self.push_change_event("value", self._value, stamp, AttrQuality.ATTR_VALID)
+            else:
+                self.push_change_event("value", self._value)
 
     def _burst(self, count: int) -> None:
         with EnsureOmniThread():
@@ -112,6 +122,7 @@ class EventSink(Device):
     sources = device_property(dtype=(str,), default_value=[])
     callback_delay = device_property(dtype=float, default_value=0.0)
     churn_target = device_property(dtype=str, default_value="")
+    churn_rate = device_property(dtype=float, default_value=0.0)
 
     def init_device(self) -> None:
         super().init_device()
@@ -121,12 +132,14 @@ class EventSink(Device):
         self._stop_churn = threading.Event()
         self._churner: threading.Thread | None = None
         self._subscriptions: list[tuple[DeviceProxy, int]] = []
+        self._gate = threading.Lock()  # held by BlockCallbacks: every callback then waits
         for source in self.sources:
             self.Subscribe(source)
         self.set_state(DevState.ON)
 
     def delete_device(self) -> None:
         self.StopChurn()
+        self.ReleaseCallbacks()
         self.UnsubscribeAll()
 
     @attribute(dtype=int)
@@ -163,6 +176,17 @@ class EventSink(Device):
             raise ValueError("the delay must be 0 or more")
         self._delay = seconds
 
+    @command
+    def BlockCallbacks(self) -> None:
+        """From now on the callback waits on a lock until `ReleaseCallbacks`."""
+        if not self._gate.locked():
+            self._gate.acquire()  # a callback holds it only for an instant
+
+    @command
+    def ReleaseCallbacks(self) -> None:
+        if self._gate.locked():
+            self._gate.release()
+
     @command(dtype_in=int)
     def Churn(self, cycles: int) -> None:
         """Subscribe to and unsubscribe from `churn_target` `cycles` times, in the background."""
@@ -186,19 +210,32 @@ class EventSink(Device):
         device, _, attribute_name = self.churn_target.rpartition("/")
         with EnsureOmniThread():
             proxy = DeviceProxy(device)
+            period = 1.0 / self.churn_rate if self.churn_rate > 0 else 0.0
+            next_cycle = time.monotonic()
             for _ in range(cycles):
                 if self._stop_churn.is_set():
                     break
                 subscription = proxy.subscribe_event(
                     attribute_name, EventType.CHANGE_EVENT, self._on_churn
                 )
+                # paced, but not clock-locked (polls at a multiple of the period would always
+                # find the same phase): cycles of 0.5-1.5 periods, held 20-80 % of the cycle
+                cycle = period * random.uniform(0.5, 1.5)
+                self._wait_until(next_cycle + cycle * random.uniform(0.2, 0.8))
+                next_cycle += cycle
                 proxy.unsubscribe_event(subscription)
                 self._churn_cycles += 1
+                self._wait_until(next_cycle)
+
+    def _wait_until(self, moment: float) -> None:
+        self._stop_churn.wait(max(0.0, moment - time.monotonic()))
 
     def _on_churn(self, event: EventData) -> None:
         pass
 
     def _on_value(self, event: EventData) -> None:
+        with self._gate:  # free unless BlockCallbacks took it
+            pass
         if self._delay:
             time.sleep(self._delay)
         if not event.err:
