@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ska_tango_event_monitor.model import PublisherSample, SubscriberSample
 from ska_tango_event_monitor.statistics import Summary, summarise
@@ -66,12 +66,63 @@ def count_row(label: str, values: Iterable[float]) -> PerformanceRow | None:
     return None if summary is None else PerformanceRow(label, None, summary)
 
 
+class ServerColumns(NamedTuple):
+    """The publisher samples' durations (µs) as the Server performance rows take them."""
+
+    event_gaps: list[int]  # the first push has no gap: left out
+    push_time: list[int]
+
+
+class ClientColumns(NamedTuple):
+    """The subscriber samples as the Client performance rows take them: discarded events
+    are left out of the durations (they count in the callbacks and wakes only)."""
+
+    event_gaps: list[int]
+    sleep_time: list[int]
+    latency: list[int]
+    callbacks_called: list[int]
+    wake_count: list[int]
+    processing_time: dict[str, list[int]]  # by attribute name, sorted
+
+
+def server_columns(samples: Sequence[PublisherSample]) -> ServerColumns:
+    return ServerColumns(
+        [s.micros_since_last_event for s in samples if s.micros_since_last_event is not None],
+        [s.push_event_micros for s in samples],
+    )
+
+
+def client_columns(samples: Sequence[SubscriberSample]) -> ClientColumns:
+    processed = [s for s in samples if not s.discarded]
+    by_attribute: dict[str, list[int]] = defaultdict(list)
+    for sample in processed:
+        by_attribute[sample.attr_name].append(sample.process_micros)
+    return ClientColumns(
+        event_gaps=[
+            s.micros_since_last_event for s in processed if s.micros_since_last_event is not None
+        ],
+        sleep_time=[s.sleep_micros for s in processed],
+        latency=[
+            s.first_callback_latency_micros
+            for s in processed
+            if s.first_callback_latency_micros is not None
+        ],
+        callbacks_called=[s.callback_count for s in samples],
+        wake_count=[s.wake_count for s in samples],
+        processing_time={name: by_attribute[name] for name in sorted(by_attribute)},
+    )
+
+
 def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTable | None:
     """Server performance: Event Gaps and Push Time."""
     if not samples:
         return None
-    gaps, push_times = zip(*samples, strict=True)  # columns of the named tuples
-    return _table(samples, timing_row("Event Gaps", gaps), timing_row("Push Time", push_times))
+    columns = server_columns(samples)
+    return _table(
+        samples,
+        timing_row("Event Gaps", columns.event_gaps),
+        timing_row("Push Time", columns.push_time),
+    )
 
 
 def subscriber_table(
@@ -81,34 +132,20 @@ def subscriber_table(
     subscriptions of the process, tell how many streams each processing-time row covers."""
     if not samples:
         return None
-    every = SubscriberSample(*zip(*samples, strict=True))  # columns of the named tuples
-    processed = [s for s in samples if not s.discarded]
-    timing = SubscriberSample(*zip(*processed, strict=True)) if processed else None
+    columns = client_columns(samples)
     rows = [
-        *(
-            timing_row(label, getattr(timing, column))
-            for label, column in _TIMING_ROWS
-            if timing is not None
-        ),
-        count_row("Callbacks called", every.callback_count),
-        count_row("Wake Count", every.wake_count),
+        timing_row("Event Gaps", columns.event_gaps),
+        timing_row("Sleep Time", columns.sleep_time),
+        timing_row("Latency", columns.latency),
+        count_row("Callbacks called", columns.callbacks_called),
+        count_row("Wake Count", columns.wake_count),
     ]
-    by_attribute: dict[str, list[int]] = defaultdict(list)
-    for sample in processed:
-        by_attribute[sample.attr_name].append(sample.process_micros)
     topics = tuple(topics)
-    for attr_name in sorted(by_attribute):
-        row = timing_row(f"{attr_name} Processing Time", by_attribute[attr_name])
+    for attr_name, micros in columns.processing_time.items():
+        row = timing_row(f"{attr_name} Processing Time", micros)
         streams = sum(same_attribute(topic, attr_name) for topic in topics)
         rows.append(row if row is None or streams <= 1 else replace(row, streams=streams))
     return _table(samples, *rows)
-
-
-_TIMING_ROWS = (
-    ("Event Gaps", "micros_since_last_event"),
-    ("Sleep Time", "sleep_micros"),
-    ("Latency", "first_callback_latency_micros"),
-)
 
 
 def _table(samples: Sequence[object], *rows: PerformanceRow | None) -> PerformanceTable:
