@@ -19,7 +19,8 @@ from ska_tango_event_monitor.cli import (
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.exporting import MetricsExport, wanted
 from ska_tango_event_monitor.monitor import Monitor
-from ska_tango_event_monitor.output import ReportFileError, ReportWriter
+from ska_tango_event_monitor.output import ReportWriter
+from ska_tango_event_monitor.output_files import OutputFileError, check_writable
 from ska_tango_event_monitor.recording import Recorder, RecordingError
 from ska_tango_event_monitor.session import ServerPoll
 from ska_tango_event_monitor.tango_client import (
@@ -46,9 +47,10 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     if options.list:
         return _list(env, servers)
     try:
+        _check_outputs(options)  # all of them before any is opened and perf is switched on
         writer = writer_for(options, env)
         recorder = Recorder(options.output, options.append) if options.output else None
-    except (RecordingError, ReportFileError) as error:
+    except (RecordingError, OutputFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     try:
         export = MetricsExport(options) if wanted(options) else None
@@ -153,6 +155,17 @@ def _follow(env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> N
     for admin in sorted(before - now):
         _warn(env, f"{admin} stopped (no longer exported): no longer monitored")
     monitor.set_servers(servers)
+
+
+def _check_outputs(options: argparse.Namespace) -> None:
+    """Every output file, the same way: OutputFileError (exit 6) before the first poll."""
+    for path, what in (
+        (options.output, "recording"),
+        (options.report, "report"),
+        (options.prometheus_textfile, "metrics textfile"),
+    ):
+        if path is not None:
+            check_writable(path, what)
 
 
 def _list(env: Environment, servers: list[MonitoredServer]) -> int:
