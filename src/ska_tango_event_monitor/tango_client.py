@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tango
 
@@ -63,7 +63,8 @@ def is_unsupported(error: BaseException) -> bool:
 
 
 class DeviceResolver:
-    """Maps device names to device servers through the Tango database (or the device)."""
+    """Maps device names (or aliases) to device servers through the Tango database (or the
+    device)."""
 
     def __init__(self) -> None:
         self._databases: dict[str | None, tango.Database] = {}
@@ -80,9 +81,26 @@ class DeviceResolver:
     def admin_device(self, name: DeviceName) -> str:
         if not name.uses_database:
             return self._admin_from_device(name)
+        name = self._device_of_alias(name) if name.is_alias else name
         info = self._device_info(name)
         path = name.path if name.is_admin else f"dserver/{info.ds_full_name}"
         return name.full_name(path)
+
+    def _device_of_alias(self, name: DeviceName) -> DeviceName:
+        where = name.database_address or _default_tango_host()
+        try:
+            device = self._database(name).get_device_from_alias(name.path)
+        except tango.DevFailed as error:
+            if failure_reason(error) == "DB_DeviceNotDefined":
+                raise UnknownDeviceError(
+                    f"unknown device alias {name.path}: not defined in the Tango database at "
+                    f"{where}"
+                ) from None
+            raise ConfigurationError(
+                f"cannot look up the device alias {name.path} in the Tango database at {where}: "
+                f"{describe_failure(error)}"
+            ) from None
+        return replace(name, path=device)
 
     def _device_info(self, name: DeviceName) -> tango.DbDevFullInfo:
         database = self._database(name)
