@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import tango
 
 from ska_tango_event_monitor.names import DeviceName, parse_device_name
+from ska_tango_event_monitor.tango_hosts import HostIdentities
 
 QUERY_COMMAND = "QueryEventSystem"
 PERF_COMMAND = "EnableEventSystemPerfMon"
@@ -62,21 +63,37 @@ def is_unsupported(error: BaseException) -> bool:
     return failure_reason(error) == "API_CommandNotFound"
 
 
+DatabaseKey = tuple[str, int]  # a database's canonical host and its port
+ServerKey = tuple[DatabaseKey | None, str, bool]  # database, admin path (lower), uses database
+
+
 class DeviceResolver:
     """Maps device names (or aliases) to device servers through the Tango database (or the
-    device)."""
+    device), one server per admin device whatever the spelling of the names that reach it.
 
-    def __init__(self) -> None:
-        self._databases: dict[str | None, tango.Database] = {}
+    Spellings are compared here, at the edge: hosts resolved once per address, the default
+    TANGO_HOST equal to its explicit spelling, Tango names in any letter case. Inside the
+    program a server keeps the first full name that reached it.
+    """
+
+    def __init__(self, hosts: HostIdentities | None = None) -> None:
+        self._hosts = hosts or HostIdentities()
+        self._databases: dict[DatabaseKey | None, tango.Database] = {}
+        self._default_keys: tuple[DatabaseKey, ...] | None = None
 
     def resolve(self, names: Sequence[str]) -> list[MonitoredServer]:
-        servers: dict[str, tuple[str, list[str]]] = {}
+        servers: dict[ServerKey, tuple[str, list[str]]] = {}
         for text in names:
-            name = _parse(text)
-            admin = self.admin_device(name)
-            _, devices = servers.setdefault(admin.lower(), (admin, []))
-            devices.append(text.strip())
+            admin = self.admin_device(_parse(text))
+            _, devices = servers.setdefault(self.server_key(admin), (admin, []))
+            if text.strip() not in devices:
+                devices.append(text.strip())
         return [MonitoredServer(admin, tuple(devices)) for admin, devices in servers.values()]
+
+    def server_key(self, admin: str) -> ServerKey:
+        """The same key for every spelling of one admin device."""
+        name = parse_device_name(admin)
+        return self._database_key(name), name.path.lower(), name.uses_database
 
     def admin_device(self, name: DeviceName) -> str:
         if not name.uses_database:
@@ -87,7 +104,7 @@ class DeviceResolver:
         return name.full_name(path)
 
     def _device_of_alias(self, name: DeviceName) -> DeviceName:
-        where = name.database_address or _default_tango_host()
+        where = name.database_address or default_tango_host()
         try:
             device = self._database(name).get_device_from_alias(name.path)
         except tango.DevFailed as error:
@@ -107,7 +124,7 @@ class DeviceResolver:
         try:
             return database.get_device_info(name.path)
         except tango.DevFailed as error:
-            where = name.database_address or _default_tango_host()
+            where = name.database_address or default_tango_host()
             if failure_reason(error) == "DB_DeviceNotDefined":
                 kind = "admin device" if name.is_admin else "device"
                 raise UnknownDeviceError(
@@ -119,10 +136,29 @@ class DeviceResolver:
             ) from None
 
     def _database(self, name: DeviceName) -> tango.Database:
-        address = name.database_address
-        if address not in self._databases:
-            self._databases[address] = _connect_database(name)
-        return self._databases[address]
+        key = self._database_key(name)  # localhost:P and 127.0.0.1:P: one connection
+        if key not in self._databases:
+            self._databases[key] = connect_database(name)
+        return self._databases[key]
+
+    def _database_key(self, name: DeviceName) -> DatabaseKey | None:
+        """The database of a name (for #dbase=no, the server's own address), canonical."""
+        default = self._default_databases()
+        if name.host is None or name.port is None:
+            return default[0] if default else None
+        key = (self._hosts.canonical(name.host), name.port)
+        return default[0] if key in default else key
+
+    def _default_databases(self) -> tuple[DatabaseKey, ...]:
+        """TANGO_HOST's databases (`host:port[,host:port]`), canonical; () when unset."""
+        if self._default_keys is None:
+            keys = []
+            for entry in (tango.ApiUtil.get_env_var("TANGO_HOST") or "").split(","):
+                host, _, port = entry.strip().rpartition(":")
+                if host and port.isdigit():
+                    keys.append((self._hosts.canonical(host), int(port)))
+            self._default_keys = tuple(keys)
+        return self._default_keys
 
     @staticmethod
     def _admin_from_device(name: DeviceName) -> str:
@@ -151,7 +187,7 @@ class ServerDiscovery:
     def discover(self) -> list[MonitoredServer]:
         """Servers whose admin device is exported now; ConfigurationError without database."""
         if self._database is None:
-            self._database = _connect_database(DeviceName("dserver/*/*"))
+            self._database = connect_database(DeviceName("dserver/*/*"))
         try:
             exported = list(self._database.get_device_exported("dserver/*"))
         except tango.DevFailed as error:
@@ -178,7 +214,8 @@ def _parse(text: str) -> DeviceName:
         raise UnknownDeviceError(str(error)) from None
 
 
-def _default_tango_host() -> str:
+def default_tango_host() -> str:
+    """TANGO_HOST (from the environment or a tangorc file); ConfigurationError if unset."""
     host = tango.ApiUtil.get_env_var("TANGO_HOST")
     if not host:
         raise ConfigurationError(
@@ -188,8 +225,9 @@ def _default_tango_host() -> str:
     return host
 
 
-def _connect_database(name: DeviceName) -> tango.Database:
-    address = name.database_address or _default_tango_host()
+def connect_database(name: DeviceName) -> tango.Database:
+    """The database of `name` (TANGO_HOST's for a short name); ConfigurationError if none."""
+    address = name.database_address or default_tango_host()
     try:
         if name.host is None:
             return tango.Database()
