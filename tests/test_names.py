@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ska_tango_event_monitor.names import DeviceName, parse_device_name, short_name
+from ska_tango_event_monitor.names import DeviceName, parse_device_name, server_pattern, short_name
 
 
 @pytest.mark.parametrize(
@@ -141,3 +141,19 @@ def test_three_part_names_are_not_aliases() -> None:
 def test_alias_without_database_is_refused() -> None:
     with pytest.raises(ValueError, match="an alias needs the Tango database"):
         parse_device_name("tango://127.0.0.1:45000/mot01#dbase=no")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("CspSubarray/*", "cspsubarray/*"),
+        ("dserver/CspSubarray/*", "cspsubarray/*"),  # as our own headers show servers
+        ("DServer/CspSubarray/01", "cspsubarray/01"),
+        ("CspSubarray", "cspsubarray/*"),  # a bare executable: all its instances
+        ("Csp*", "csp*/*"),
+        ("*", "*/*"),
+        (" MyServer/hw ", "myserver/hw"),
+    ],
+)
+def test_server_pattern(pattern: str, expected: str) -> None:
+    assert server_pattern(pattern) == expected

@@ -72,3 +72,13 @@ def parse_device_name(text: str) -> DeviceName:
         port=None if match["port"] is None else int(match["port"]),
         uses_database=not nodb,
     )
+
+
+def server_pattern(text: str) -> str:
+    """An `Executable/instance` pattern as `--server` takes it, lower case: the admin device's
+    `dserver/` prefix dropped (our own headers show it), a bare executable for all its instances
+    (`CspSubarray` -> `cspsubarray/*`)."""
+    pattern = text.strip().lower()
+    if pattern.startswith("dserver/"):
+        pattern = pattern[len("dserver/") :]
+    return pattern if "/" in pattern else f"{pattern}/*"

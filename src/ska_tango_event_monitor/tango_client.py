@@ -1,11 +1,11 @@
 """The Tango adapter: find each device's admin device and call its event-system commands.
 
-The only module that imports `tango`; everything it returns is plain data or strings.
+With `tango_discovery` (servers picked by pattern), the only modules that import `tango`;
+everything they return is plain data or strings.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -170,41 +170,6 @@ class DeviceResolver:
                 f"cannot reach device {name.full_name()} (no database): {describe_failure(error)}"
             ) from None
         return admin if admin.startswith("tango://") else name.full_name(admin)
-
-
-class ServerDiscovery:
-    """Running device servers picked from the Tango database by `Executable/instance` pattern.
-
-    Without patterns (`--all`): every server but the database server itself, whose event
-    system says nothing about the control system (`--server 'DataBaseds/*'` picks it).
-    """
-
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = tuple(p.lower() for p in patterns) or ("*",)
-        self._excluded = () if patterns else ("databaseds/*",)
-        self._database: tango.Database | None = None
-
-    def discover(self) -> list[MonitoredServer]:
-        """Servers whose admin device is exported now; ConfigurationError without database."""
-        if self._database is None:
-            self._database = connect_database(DeviceName("dserver/*/*"))
-        try:
-            exported = list(self._database.get_device_exported("dserver/*"))
-        except tango.DevFailed as error:
-            raise ConfigurationError(
-                f"cannot list the device servers in the Tango database: {describe_failure(error)}"
-            ) from None
-        return [
-            MonitoredServer(admin, ())
-            for admin in sorted(exported, key=str.lower)
-            if self._wanted(admin[len("dserver/") :].lower())
-        ]
-
-    def _wanted(self, server: str) -> bool:
-        def matches(patterns: Sequence[str]) -> bool:
-            return any(fnmatch.fnmatchcase(server, pattern) for pattern in patterns)
-
-        return matches(self.patterns) and not matches(self._excluded)
 
 
 def _parse(text: str) -> DeviceName:
