@@ -58,12 +58,15 @@ printed. Stop with Ctrl-C: performance monitoring switched on by --monitor is sw
 Findings (backlog, saturated event thread, latency, missed events, churn, restarts, ...) are
 printed under each snapshot and summarised at exit; --replay FILE reads a recording instead.
 
+With --server/--all, servers that stop are dropped, and when none is left the monitor says
+so once and waits (printing nothing) for one to start. Every output file (-o, --report,
+--prometheus-textfile) is checked before the first poll.
+
 exit codes: 0 done or interrupted, 1 unexpected failure, 2 bad command line, 3 no TANGO_HOST
-or database unreachable, 4 unknown device, 5 server without QueryEventSystem (Tango < 10.1),
-6 recording, --report or --prometheus-textfile not writable (checked before the first
-poll; or recording not readable),
-7 --fail-on: such a finding was raised, 8 --prometheus: no prometheus_client, bad address
-or port in use.
+or database unreachable, 4 unknown device or alias, or --server/--all matching no running
+server, 5 server without QueryEventSystem (Tango < 10.1), 6 recording, --report or
+--prometheus-textfile not writable (or recording not readable), 7 --fail-on: such a finding
+was raised, 8 --prometheus: no prometheus_client, bad address or port in use.
 """
 
 
