@@ -162,3 +162,34 @@ def test_a_textfile_that_cannot_be_written_any_more_stops_the_run_cleanly(
     )
     assert [p.name for p in folder.iterdir()] == ["events.prom"], "no temporary file left"
     assert perf_is_off(), "perf monitoring switched off at exit"
+
+
+def test_a_recording_written_in_place_needs_no_writable_folder(
+    event_lab: EventLab, tmp_path: Path
+) -> None:
+    # like -o /dev/null: the recording is opened, not renamed over, so only the file itself
+    # must be writable; nothing is created beside it (the folder is left untouched)
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    recording = folder / "run.jsonl"
+    recording.write_text("")
+    before = folder.stat().st_mtime_ns
+    status, _, err = run_cli("--count", "1", "-o", str(recording), "lab/source/1")
+    assert (status, err) == (0, "")
+    assert folder.stat().st_mtime_ns == before, "no probe file created in the folder"
+    assert recorded(recording) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="a read-only folder stops no root")
+def test_in_a_read_only_folder_a_recording_can_be_written_in_place_but_no_report(
+    tmp_path: Path,
+) -> None:
+    from ska_tango_event_monitor.output_files import OutputFileError, check_writable
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    (folder / "out").write_text("")
+    folder.chmod(0o555)
+    check_writable(folder / "out", "recording", replaced=False)
+    with pytest.raises(OutputFileError, match=r"cannot write the report .*: Permission denied"):
+        check_writable(folder / "out", "report")

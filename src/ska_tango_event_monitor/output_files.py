@@ -18,12 +18,20 @@ def cannot_write(what: str, path: Path, error: OSError) -> str:
     return f"cannot write the {what} {path}: {error.strerror or error}"
 
 
-def check_writable(path: Path, what: str, error_type: type[Exception] = OutputFileError) -> None:
-    """Fail at start, not after an hour of monitoring: `path` must not be a folder, and a
-    file must be creatable beside it (tried for real: permissions, ACLs, read-only mounts)."""
+def check_writable(
+    path: Path, what: str, error_type: type[Exception] = OutputFileError, replaced: bool = True
+) -> None:
+    """Fail at start, not after an hour of monitoring. `path` must not be a folder; a file
+    that is `replaced` (renamed over, as the report) needs a folder in which a file can be
+    created (tried for real: permissions, ACLs, read-only mounts); one written in place (the
+    recording, e.g. /dev/null) needs only itself writable if it exists."""
     try:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not replaced and path.exists():
+            if not os.access(path, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return
         fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".check")
         os.close(fd)
         os.unlink(probe)

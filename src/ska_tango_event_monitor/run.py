@@ -176,13 +176,13 @@ class _Follower:
 
 def _check_outputs(options: argparse.Namespace) -> None:
     """Every output file, the same way: OutputFileError (exit 6) before the first poll."""
-    for path, what in (
-        (options.output, "recording"),
-        (options.report, "report"),
-        (options.prometheus_textfile, "metrics textfile"),
+    for path, what, replaced in (
+        (options.output, "recording", False),  # written in place
+        (options.report, "report", True),  # renamed over: needs its folder writable
+        (options.prometheus_textfile, "metrics textfile", True),
     ):
         if path is not None:
-            check_writable(path, what)
+            check_writable(path, what, replaced=replaced)
 
 
 def _list(env: Environment, servers: list[MonitoredServer]) -> int:
