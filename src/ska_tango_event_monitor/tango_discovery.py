@@ -72,7 +72,8 @@ class ServerDiscovery:
             listed += f" and {len(names) - LISTED_AT_MOST} more"
         where = f"in the Tango database at {default_tango_host()}"
         if not self.given:
-            return f"--all: no device server runs {where} but the database server ({listed})"
+            but = f" but the database server ({listed})" if names else ""
+            return f"--all: no device server runs {where}{but}"
         running = f"the {len(names)} running: {listed}" if names else "none runs"
         return f"no running device server matches {self.selection} {where}; {running}"
 
