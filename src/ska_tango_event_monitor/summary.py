@@ -47,23 +47,21 @@ class FindingsLog:
         self.first_time = self.first_time or time
         self.last_time = time
         self._add_judged(unjudged, servers)
-        seen = set()
+        counted: set[tuple[str, str, str | None]] = set()
         for finding in findings:
             key = (finding.kind, finding.server, finding.stream)
-            if key in seen:  # one server reached twice in one snapshot counts once
-                continue
-            seen.add(key)
             known = self._entries.get(key)
             if known is None:
                 self._entries[key] = RecurringFinding(finding, finding, 1, time, time)
-            else:
+            else:  # a key twice in one snapshot is still one snapshot
                 self._entries[key] = replace(
                     known,
                     worst=max(known.worst, finding, key=_badness),
                     last=finding,
-                    snapshots=known.snapshots + 1,
+                    snapshots=known.snapshots + (key not in counted),
                     last_time=time,
                 )
+            counted.add(key)
 
     def _add_judged(self, unjudged: Iterable[Unjudged], servers: Iterable[str]) -> None:
         missing = {(item.check, item.server): item.reason for item in unjudged}
