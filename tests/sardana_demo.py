@@ -26,6 +26,7 @@ from ska_tango_event_monitor.local_tango import (
     DeviceServerProcess,
     LocalTangoDatabase,
 )
+from ska_tango_event_monitor.local_tango.readiness import wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = "demo1"
@@ -95,28 +96,57 @@ class SardanaDemo:
         return json.loads(self.proxy(admin).command_inout("QueryEventSystem"))
 
     def run_macro(self, *words: str, timeout: float = 120.0) -> list[str]:
-        """Run a macro on the Door, wait until it has ended; return its output lines."""
+        """Run a macro on the Door, wait until it has ended; return its output lines.
+
+        RunMacro empties the Door's Output and Error buffers and returns before the macro's
+        thread sets RUNNING: the macro has started once the state left ON or it wrote a line
+        (a macro that writes nothing and ends within one 50 ms look would not be seen).
+        """
         door = self.proxy(DOOR)
         door.command_inout("RunMacro", list(words))
         deadline = time.monotonic() + timeout
-        # RunMacro returns before the macro's thread sets RUNNING; it clears Output first
-        _wait(lambda: door.state() != tango.DevState.ON or _output(door), deadline, words)
-        _wait(lambda: door.state() != tango.DevState.RUNNING, deadline, words)
-        if door.state() != tango.DevState.ON:
-            errors = " | ".join(door.read_attribute("Error").value or ())
-            raise MacroError(f"macro {' '.join(words)} ended in {door.state()}: {errors}")
-        return _output(door)
+        _wait(lambda: _started(door), deadline, door, words)
+        _wait(lambda: door.state() != tango.DevState.RUNNING, deadline, door, words)
+        errors = _lines(door, "Error")
+        if door.state() != tango.DevState.ON or errors:
+            ended = f"ended in {door.state()}: {' | '.join(errors)}"
+            raise MacroError(f"macro {' '.join(words)} {ended}")
+        return _lines(door, "Output")
 
 
-def _output(door: tango.DeviceProxy) -> list[str]:
-    return list(door.read_attribute("Output").value or ())
+def _started(door: tango.DeviceProxy) -> bool:
+    if door.state() != tango.DevState.ON:
+        return True
+    return bool(_lines(door, "Output") or _lines(door, "Error"))
 
 
-def _wait(done, deadline: float, words: tuple[str, ...]) -> None:
+def _lines(door: tango.DeviceProxy, buffer: str) -> list[str]:
+    """A Door's log buffer: Output, Error, Warning..."""
+    return list(door.read_attribute(buffer).value or ())
+
+
+def _wait(done, deadline: float, door: tango.DeviceProxy, words: tuple[str, ...]) -> None:
     while not done():
         if time.monotonic() > deadline:
-            raise MacroError(f"macro {' '.join(words)} did not end in time")
+            errors = " | ".join(_lines(door, "Error"))
+            raise MacroError(
+                f"macro {' '.join(words)} did not end in time ({door.state()}) {errors}"
+            )
         time.sleep(0.05)
+
+
+def _wait_macro_server_running(process: DeviceServerProcess, trl: str) -> None:
+    """The Door answers while the MacroServer still loads its macros and has not yet
+    connected to its Pool (a macro run then finds no Pool); its `Elements` attribute is
+    readable only once the whole server runs."""
+    macro_server = tango.DeviceProxy(trl)
+    wait_answering(
+        process,
+        lambda _seconds_left: macro_server.read_attribute("Elements"),
+        time.monotonic() + STARTUP_TIMEOUT,
+        exited=lambda how: f"the MacroServer {how} at start",
+        late=lambda error: f"the MacroServer did not run within {STARTUP_TIMEOUT:g} s ({error})",
+    )
 
 
 def _registrations(environment_db: Path) -> list[DeviceRegistration]:
@@ -149,6 +179,7 @@ def sardana_demo(bin_dir: Path, log_dir: Path) -> Iterator[SardanaDemo]:
         pool.start().wait_ready([POOL], timeout=STARTUP_TIMEOUT)
         macro_server.start().wait_ready([MACRO_SERVER, DOOR], timeout=STARTUP_TIMEOUT)
         demo = SardanaDemo(database, pool, macro_server)
+        _wait_macro_server_running(macro_server, demo.trl(MACRO_SERVER))
         demo.run_macro("sar_demo")
         yield demo
     finally:
