@@ -89,3 +89,45 @@ def event_lab(lab_database, tmp_path: Path) -> Iterator[EventLab]:
     finally:
         for process in (subscriber, publisher):
             process.stop()
+
+
+@pytest.fixture
+def no_database_pair(tmp_path: Path) -> Iterator[list[str]]:
+    """A publisher and a subscriber server without database, in separate processes; their
+    devices' full names (`tango://127.0.0.1:PORT/nodb/.../1#dbase=no`), the sink subscribed."""
+    import tango
+
+    from ska_tango_event_monitor.local_tango import DeviceServerProcess, free_port
+
+    ports = free_port(), free_port()
+    names = [f"tango://127.0.0.1:{ports[0]}/nodb/source/1#dbase=no"]
+    names.append(f"tango://127.0.0.1:{ports[1]}/nodb/sink/1#dbase=no")
+    processes = [
+        DeviceServerProcess(
+            [
+                sys.executable,
+                str(SERVERS / "event_lab.py"),
+                instance,
+                "-nodb",
+                "-dlist",
+                device,
+                "-ORBendPoint",
+                f"giop:tcp:127.0.0.1:{port}",
+            ],
+            None,
+            tmp_path / f"{instance}.log",
+            {"EVENT_LAB_CLASS": device_class},
+        )
+        for instance, device_class, device, port in (
+            ("nodbpub", "EventSource", "nodb/source/1", ports[0]),
+            ("nodbsink", "EventSink", "nodb/sink/1", ports[1]),
+        )
+    ]
+    try:
+        for process, name in zip(processes, names, strict=True):
+            process.start().wait_ready([name], timeout=30)
+        tango.DeviceProxy(names[1]).Subscribe(names[0])
+        yield names
+    finally:
+        for process in processes:
+            process.stop()

@@ -68,6 +68,7 @@ def assert_one_error_line(stdout: str, stderr: str, *expected: str) -> str:
         ("nosuch/dev/ice", ["unknown device nosuch/dev/ice"]),
         ("dserver/NoSuch/1", ["unknown admin device dserver/NoSuch/1"]),
         ("foo/bar", ["malformed device name 'foo/bar'"]),
+        ("mot01", ["unknown device alias mot01: not defined in the Tango database at 127.0.0.1:"]),
     ],
 )
 def test_unknown_or_malformed_device(
@@ -76,6 +77,15 @@ def test_unknown_or_malformed_device(
     status, out, err, _ = run_command([device], tmp_path, lab_database.tango_host)
     assert status == ExitStatus.UNKNOWN_DEVICE == 4
     assert_one_error_line(out, err, *expected)
+
+
+def test_unknown_alias_on_an_explicit_database(lab_database, tmp_path: Path) -> None:
+    host = lab_database.tango_host.replace("127.0.0.1", "localhost")
+    status, out, err, _ = run_command([f"tango://{host}/Door_demo"], tmp_path, None)
+    assert status == ExitStatus.UNKNOWN_DEVICE
+    assert_one_error_line(
+        out, err, f"unknown device alias Door_demo: not defined in the Tango database at {host}"
+    )
 
 
 def test_unknown_device_among_known_ones(lab_database, tmp_path: Path) -> None:

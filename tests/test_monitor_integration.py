@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import tango
 
-from conftest import SERVERS, EventLab
+from conftest import EventLab
 from helpers import run_cli, wait_until
-from ska_tango_event_monitor.local_tango import DeviceServerProcess, free_port
+from ska_tango_event_monitor.local_tango import DeviceServerProcess
 from ska_tango_event_monitor.monitor import Monitor
 from ska_tango_event_monitor.recording import RecordingError, read_recording
 from ska_tango_event_monitor.report import render_snapshot
@@ -213,43 +213,6 @@ def test_hung_server_does_not_delay_the_others(event_lab: EventLab) -> None:
         assert "pending" in (monitor.poll().polls[0].error or "")
     finally:
         event_lab.publisher.resume()
-
-
-@pytest.fixture
-def no_database_pair(tmp_path: Path):
-    """A publisher and a subscriber server without database, in separate processes."""
-    ports = free_port(), free_port()
-    names = [f"tango://127.0.0.1:{ports[0]}/nodb/source/1#dbase=no"]
-    names.append(f"tango://127.0.0.1:{ports[1]}/nodb/sink/1#dbase=no")
-    processes = [
-        DeviceServerProcess(
-            [
-                sys.executable,
-                str(SERVERS / "event_lab.py"),
-                instance,
-                "-nodb",
-                "-dlist",
-                device,
-                "-ORBendPoint",
-                f"giop:tcp:127.0.0.1:{port}",
-            ],
-            None,
-            tmp_path / f"{instance}.log",
-            {"EVENT_LAB_CLASS": device_class},
-        )
-        for instance, device_class, device, port in (
-            ("nodbpub", "EventSource", "nodb/source/1", ports[0]),
-            ("nodbsink", "EventSink", "nodb/sink/1", ports[1]),
-        )
-    ]
-    try:
-        for process, name in zip(processes, names, strict=True):
-            process.start().wait_ready([name], timeout=30)
-        tango.DeviceProxy(names[1]).Subscribe(names[0])
-        yield names
-    finally:
-        for process in processes:
-            process.stop()
 
 
 def test_no_database_servers(no_database_pair: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ska_tango_event_monitor.names import DeviceName, parse_device_name, short_name
+from ska_tango_event_monitor.names import DeviceName, parse_device_name, server_pattern, short_name
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,44 @@ def test_malformed_names_are_refused(text: str) -> None:
 def test_nodb_without_host_says_why() -> None:
     with pytest.raises(ValueError, match=r"#dbase=no needs tango://host:port/"):
         parse_device_name("foo/bar/hw#dbase=no")
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "port"),
+    [
+        ("mot01", None, None),
+        ("Door_demo", None, None),
+        ("tango://127.0.0.1:10000/mot01", "127.0.0.1", 10000),
+    ],
+)
+def test_parse_device_alias(text: str, host: str | None, port: int | None) -> None:
+    name = parse_device_name(text)
+    assert (name.path, name.host, name.port) == (text.rsplit("/", 1)[-1], host, port)
+    assert name.is_alias and not name.is_admin and name.uses_database
+    assert name.full_name() == text
+
+
+def test_three_part_names_are_not_aliases() -> None:
+    assert not parse_device_name("foo/bar/hw").is_alias
+    assert not parse_device_name("dserver/MyServer/hw").is_alias
+
+
+def test_alias_without_database_is_refused() -> None:
+    with pytest.raises(ValueError, match="an alias needs the Tango database"):
+        parse_device_name("tango://127.0.0.1:45000/mot01#dbase=no")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("CspSubarray/*", "cspsubarray/*"),
+        ("dserver/CspSubarray/*", "cspsubarray/*"),  # as our own headers show servers
+        ("DServer/CspSubarray/01", "cspsubarray/01"),
+        ("CspSubarray", "cspsubarray/*"),  # a bare executable: all its instances
+        ("Csp*", "csp*/*"),
+        ("*", "*/*"),
+        (" MyServer/hw ", "myserver/hw"),
+    ],
+)
+def test_server_pattern(pattern: str, expected: str) -> None:
+    assert server_pattern(pattern) == expected

@@ -23,7 +23,8 @@ from ska_tango_event_monitor.cli_options import (
 )
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.output import ReportFileError, ReportWriter, check_writable
+from ska_tango_event_monitor.output import ReportFileError, ReportWriter
+from ska_tango_event_monitor.output_files import check_writable
 from ska_tango_event_monitor.session import MonitorSession
 
 __all__ = [
@@ -57,11 +58,15 @@ printed. Stop with Ctrl-C: performance monitoring switched on by --monitor is sw
 Findings (backlog, saturated event thread, latency, missed events, churn, restarts, ...) are
 printed under each snapshot and summarised at exit; --replay FILE reads a recording instead.
 
+With --server/--all, servers that stop are dropped, and when none is left the monitor says
+so once and waits (printing nothing) for one to start. Every output file (-o, --report,
+--prometheus-textfile) is checked before the first poll.
+
 exit codes: 0 done or interrupted, 1 unexpected failure, 2 bad command line, 3 no TANGO_HOST
-or database unreachable, 4 unknown device, 5 server without QueryEventSystem (Tango < 10.1),
-6 recording, --report or --prometheus-textfile not writable (or recording not readable),
-7 --fail-on: such a finding was raised, 8 --prometheus: no prometheus_client, bad address
-or port in use.
+or database unreachable, 4 unknown device or alias, or --server/--all matching no running
+server, 5 server without QueryEventSystem (Tango < 10.1), 6 recording, --report or
+--prometheus-textfile not writable (or recording not readable), 7 --fail-on: such a finding
+was raised, 8 --prometheus: no prometheus_client, bad address or port in use.
 """
 
 
@@ -179,7 +184,7 @@ def session_for(options: argparse.Namespace) -> MonitorSession:
 def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
     """Raises ReportFileError when --report cannot be written."""
     if options.report is not None:
-        check_writable(options.report)
+        check_writable(options.report, "report", ReportFileError)
     source = options.replay.name if options.replay else " ".join(options.devices or options.server)
     return ReportWriter(
         env.stdout,

@@ -17,8 +17,10 @@ def add_polling_arguments(parser: argparse.ArgumentParser) -> None:
         "devices",
         nargs="*",
         metavar="DEVICE",
-        help="device or admin device names: foo/bar/hw, dserver/MyServer/hw, "
-        "tango://host:port/foo/bar/hw, tango://host:port/foo/bar/hw#dbase=no",
+        help="device names, device aliases or admin device names: foo/bar/hw, mot01, "
+        "dserver/MyServer/hw, tango://host:port/foo/bar/hw, tango://host:port/mot01, "
+        "tango://host:port/foo/bar/hw#dbase=no; a server reached by several names "
+        "(hosts, letter case) is polled once",
     )
     parser.add_argument(
         "--polling-period",
@@ -69,8 +71,9 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="PATTERN",
         help="monitor the running device servers matching Executable/instance "
-        "(e.g. 'MyServer/*'),"
-        " picked from the Tango database and followed as they start and stop; repeatable",
+        "(e.g. 'MyServer/*'; 'dserver/MyServer/*' and a bare 'MyServer' alike, any letter "
+        "case), picked from the Tango database and followed as they start and stop; "
+        "matching none at start is an error that lists the running ones; repeatable",
     )
     parser.add_argument(
         "--all",

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ska_tango_event_monitor.output import check_writable
 from ska_tango_event_monitor.session import MonitorSession, Snapshot, SnapshotReport
 
 
@@ -20,9 +19,7 @@ class MetricsExport:
         self._prometheus = prometheus
         self._latest = prometheus.LatestSnapshot()
         self._registry = prometheus.make_registry(self._latest)
-        self._textfile: Path | None = options.prometheus_textfile
-        if self._textfile is not None:
-            check_writable(self._textfile, "metrics textfile", prometheus.TextfileError)
+        self._textfile: Path | None = options.prometheus_textfile  # checked by run.py
         self.server: Any = None
         if options.prometheus:
             self.server = prometheus.serve(options.prometheus, self._registry)

@@ -10,7 +10,8 @@ _PREFIX = re.compile(r"^tango://[^/]+/", re.IGNORECASE)
 _NO_DATABASE = "#dbase=no"
 _TRL = re.compile(
     r"^(?:tango://(?P<host>[^:/]+):(?P<port>\d+)/)?"
-    r"(?P<path>[^/#:\s]+/[^/#:\s]+/[^/#:\s]+)"
+    # domain/family/member, or a device alias (no slash), as DeviceProxy takes them
+    r"(?P<path>[^/#:\s]+/[^/#:\s]+/[^/#:\s]+|[^/#:\s]+)"
     r"(?P<nodb>#dbase=no)?$",
     re.IGNORECASE,
 )
@@ -32,6 +33,11 @@ class DeviceName:
     uses_database: bool = True
 
     @property
+    def is_alias(self) -> bool:
+        """A device alias (`mot01`): the Tango database knows the device it names."""
+        return "/" not in self.path
+
+    @property
     def is_admin(self) -> bool:
         return self.path.lower().startswith("dserver/")
 
@@ -47,19 +53,32 @@ class DeviceName:
 
 
 def parse_device_name(text: str) -> DeviceName:
-    """Split `[tango://host:port/]domain/family/member[#dbase=no]`; ValueError if malformed."""
+    """Split `[tango://host:port/]domain/family/member[#dbase=no]` or `[tango://host:port/]alias`;
+    ValueError if malformed."""
     match = _TRL.match(text.strip())
     if match is None:
         raise ValueError(
-            f"malformed device name {text!r}: expected domain/family/member "
+            f"malformed device name {text!r}: expected domain/family/member, an alias "
             "or tango://host:port/domain/family/member[#dbase=no]"
         )
     nodb = match["nodb"] is not None
     if nodb and match["host"] is None:
         raise ValueError(f"malformed device name {text!r}: #dbase=no needs tango://host:port/")
+    if nodb and "/" not in match["path"]:
+        raise ValueError(f"malformed device name {text!r}: an alias needs the Tango database")
     return DeviceName(
         path=match["path"],
         host=match["host"],
         port=None if match["port"] is None else int(match["port"]),
         uses_database=not nodb,
     )
+
+
+def server_pattern(text: str) -> str:
+    """An `Executable/instance` pattern as `--server` takes it, lower case: the admin device's
+    `dserver/` prefix dropped (our own headers show it), a bare executable for all its instances
+    (`CspSubarray` -> `cspsubarray/*`)."""
+    pattern = text.strip().lower()
+    if pattern.startswith("dserver/"):
+        pattern = pattern[len("dserver/") :]
+    return pattern if "/" in pattern else f"{pattern}/*"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
 from ska_tango_event_monitor.export import dumps, summary_to_json
 from ska_tango_event_monitor.findings import Severity
 from ska_tango_event_monitor.html_report import render_html
+from ska_tango_event_monitor.output_files import (
+    OutputFileError,
+    cannot_write,
+    replace_atomically,
+)
 from ska_tango_event_monitor.report import SNAPSHOT_SEPARATOR, render_snapshot, render_summary
 from ska_tango_event_monitor.session import SnapshotReport
 from ska_tango_event_monitor.summary import FindingsLog
@@ -66,40 +69,13 @@ class ReportWriter:
         self._stdout.flush()
 
 
-class ReportFileError(OSError):
+class ReportFileError(OutputFileError):
     """The HTML report cannot be written."""
-
-
-def check_writable(
-    path: Path, what: str = "report", error: type[Exception] = ReportFileError
-) -> None:
-    """Fail at start, not after an hour of monitoring, if `path` cannot be written."""
-    folder = path.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise error(f"cannot write the {what} {path}: no writable folder {folder}")
 
 
 def write_html(path: Path, html: str) -> None:
     """Atomically: a reader never sees half a report."""
     try:
-        _write_atomically(path, html)
+        replace_atomically(path, html.encode("utf-8"))
     except OSError as error:
-        raise ReportFileError(f"cannot write the report {path}: {error}") from None
-
-
-def _write_atomically(path: Path, html: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(html)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        raise ReportFileError(cannot_write("report", path, error)) from None

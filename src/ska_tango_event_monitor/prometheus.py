@@ -25,9 +25,6 @@ period), `_count` and `_sum` add up every sample this exporter has seen since it
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +69,7 @@ from ska_tango_event_monitor.metrics_rows import (
 )
 from ska_tango_event_monitor.metrics_server import MetricsServer
 from ska_tango_event_monitor.metrics_state import ExportState, LatestSnapshot, next_state
+from ska_tango_event_monitor.output_files import cannot_write, replace_atomically
 
 __all__ = [
     "BACKLOG",
@@ -198,12 +196,7 @@ def write_textfile(path: str | Path, registry: Any) -> None:
     """
     client = require_prometheus_client()
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        temporary.write_bytes(client.generate_latest(registry))
-        os.replace(temporary, path)
+        replace_atomically(path, client.generate_latest(registry))
     except OSError as error:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        reason = error.strerror or str(error)
-        raise TextfileError(f"cannot write the Prometheus textfile {path}: {reason}") from None
+        raise TextfileError(cannot_write("metrics textfile", path, error)) from None

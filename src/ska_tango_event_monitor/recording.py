@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ska_tango_event_monitor.output_files import cannot_write
 from ska_tango_event_monitor.session import ServerPoll, Snapshot
 
 RECORDING_VERSION = 1
@@ -81,7 +82,7 @@ class Recorder:
             else:
                 self._file = open(path, mode + "b")  # noqa: SIM115
         except OSError as error:
-            raise RecordingError(f"cannot write the recording {path}: {error.strerror}") from None
+            raise RecordingError(cannot_write("recording", path, error)) from None
 
     def write(self, snapshot: Snapshot) -> None:
         line = json.dumps(snapshot_to_json(snapshot), separators=(",", ":")) + "\n"
@@ -93,7 +94,7 @@ class Recorder:
                 self._file.write(self._compress(data) if self._compress else data)
             self._file.flush()
         except OSError as error:
-            raise RecordingError(f"cannot write the recording {self.path}: {error}") from None
+            raise RecordingError(cannot_write("recording", self.path, error)) from None
 
     def close(self) -> None:
         with contextlib.suppress(OSError):  # what could be written was flushed line by line

@@ -19,17 +19,18 @@ from ska_tango_event_monitor.cli import (
 from ska_tango_event_monitor.exit_status import ExitStatus
 from ska_tango_event_monitor.exporting import MetricsExport, wanted
 from ska_tango_event_monitor.monitor import Monitor
-from ska_tango_event_monitor.output import ReportFileError, ReportWriter
+from ska_tango_event_monitor.output import ReportWriter
+from ska_tango_event_monitor.output_files import OutputFileError, check_writable
 from ska_tango_event_monitor.recording import Recorder, RecordingError
-from ska_tango_event_monitor.session import ServerPoll
+from ska_tango_event_monitor.session import ServerPoll, Snapshot, SnapshotReport
 from ska_tango_event_monitor.tango_client import (
     ConfigurationError,
     DeviceResolver,
     MonitoredServer,
     MonitorSetupError,
-    ServerDiscovery,
     UnknownDeviceError,
 )
+from ska_tango_event_monitor.tango_discovery import ServerDiscovery
 
 _SETUP_STATUS = {
     ConfigurationError: ExitStatus.TANGO_SETUP,
@@ -40,15 +41,16 @@ _SETUP_STATUS = {
 def run(options: argparse.Namespace, env: Environment) -> int:
     discovery = None if options.devices else ServerDiscovery(options.server)
     try:
-        servers = discovery.discover() if discovery else DeviceResolver().resolve(options.devices)
+        servers = discovery.first() if discovery else DeviceResolver().resolve(options.devices)
     except MonitorSetupError as error:
         return fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
     if options.list:
         return _list(env, servers)
     try:
+        _check_outputs(options)  # all of them before any is opened and perf is switched on
         writer = writer_for(options, env)
         recorder = Recorder(options.output, options.append) if options.output else None
-    except (RecordingError, ReportFileError) as error:
+    except (RecordingError, OutputFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     try:
         export = MetricsExport(options) if wanted(options) else None
@@ -90,25 +92,30 @@ def _poll_loop(
     session = session_for(options)
     if options.monitor:
         _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])
+    follower = None if discovery is None else _Follower(env, monitor, discovery)
     next_poll = time.monotonic()
     snapshots = 0
     while True:
         started = time.monotonic()
-        if discovery is not None and snapshots > 0:
-            _follow(env, monitor, discovery)
-        snapshot = monitor.poll()
-        if snapshots == 0 and monitor.unsupported and discovery is None:
-            return fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
-        if recorder is not None:
-            recorder.write(snapshot)
-        report = session.update(snapshot)
-        writer.write(report)
-        if export is not None:
+        if follower is not None:
+            follower.before_poll()
+        if monitor.servers:
+            snapshot = monitor.poll()
+            if snapshots == 0 and monitor.unsupported and discovery is None:
+                return fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
+            if recorder is not None:
+                recorder.write(snapshot)
+            report = session.update(snapshot)
+            writer.write(report)
+            snapshots += 1
+        else:  # the --server selection emptied: nothing to print or record while waiting
+            snapshot = Snapshot(env.now(), ())
+            report = SnapshotReport(snapshot.time, ())
+        if export is not None:  # with no server, it shows none (not the last ones as up)
             try:
                 export.update(snapshot, report, session)
             except Exception as error:  # a PrometheusError (imported only when asked for)
                 return fail(env, str(error), _exporter_status(error))
-        snapshots += 1
         if options.count and snapshots >= options.count:
             return None
         if options.monitor:
@@ -140,19 +147,42 @@ def _exporter_status(error: Exception) -> ExitStatus:
     raise error
 
 
-def _follow(env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> None:
-    """Pick up servers that started, drop those that stopped (they unexported)."""
-    try:
-        servers = discovery.discover()
-    except ConfigurationError as error:
-        _warn(env, f"{error}; still monitoring the servers found before")
-        return
-    before, now = {s.admin for s in monitor.servers}, {s.admin for s in servers}
-    for admin in sorted(now - before):
-        _warn(env, f"{admin} started: monitoring it")
-    for admin in sorted(before - now):
-        _warn(env, f"{admin} stopped (no longer exported): no longer monitored")
-    monitor.set_servers(servers)
+class _Follower:
+    """Before every poll but the first: pick up servers that started, drop those that
+    stopped (they unexported), and say once when none is left."""
+
+    def __init__(self, env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> None:
+        self.env, self.monitor, self.discovery = env, monitor, discovery
+        self._first = True  # the servers found at start are monitored already
+
+    def before_poll(self) -> None:
+        if self._first:
+            self._first = False
+            return
+        try:
+            servers = self.discovery.discover()
+        except ConfigurationError as error:
+            _warn(self.env, f"{error}; still monitoring the servers found before")
+            return
+        before, now = {s.admin for s in self.monitor.servers}, {s.admin for s in servers}
+        for admin in sorted(now - before):
+            _warn(self.env, f"{admin} started: monitoring it")
+        for admin in sorted(before - now):
+            _warn(self.env, f"{admin} stopped (no longer exported): no longer monitored")
+        if before and not now:
+            _warn(self.env, self.discovery.nothing_left())
+        self.monitor.set_servers(servers)
+
+
+def _check_outputs(options: argparse.Namespace) -> None:
+    """Every output file, the same way: OutputFileError (exit 6) before the first poll."""
+    for path, what in (
+        (options.output, "recording"),
+        (options.report, "report"),
+        (options.prometheus_textfile, "metrics textfile"),
+    ):
+        if path is not None:
+            check_writable(path, what)
 
 
 def _list(env: Environment, servers: list[MonitoredServer]) -> int:

@@ -33,9 +33,12 @@ class ServerPoll:
 
     @property
     def title(self) -> str:
-        if not self.devices:  # picked from the database, not asked for by device
-            return short_name(self.admin)
-        return f"{short_name(self.admin)} (from {', '.join(map(short_name, self.devices))})"
+        """`dserver/X/y (from foo/bar/hw, mot01)`: the names typed for it, each once; none
+        when picked from the database or asked for by its admin device."""
+        admin = short_name(self.admin)
+        typed = dict.fromkeys(map(short_name, self.devices))  # in the order given
+        names = [name for name in typed if name.lower() != admin.lower()]
+        return f"{admin} (from {', '.join(names)})" if names else admin
 
 
 @dataclass(frozen=True)

@@ -35,19 +35,21 @@ class FindingsLog:
         self.snapshots += 1
         self.first_time = self.first_time or time
         self.last_time = time
+        counted: set[tuple[str, str, str | None]] = set()
         for finding in findings:
             key = (finding.kind, finding.server, finding.stream)
             known = self._entries.get(key)
             if known is None:
                 self._entries[key] = RecurringFinding(finding, finding, 1, time, time)
-            else:
+            else:  # a key twice in one snapshot is still one snapshot
                 self._entries[key] = replace(
                     known,
                     worst=max(known.worst, finding, key=_badness),
                     last=finding,
-                    snapshots=known.snapshots + 1,
+                    snapshots=known.snapshots + (key not in counted),
                     last_time=time,
                 )
+            counted.add(key)
 
     @property
     def entries(self) -> list[RecurringFinding]:

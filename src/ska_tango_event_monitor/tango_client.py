@@ -1,18 +1,19 @@
 """The Tango adapter: find each device's admin device and call its event-system commands.
 
-The only module that imports `tango`; everything it returns is plain data or strings.
+With `tango_discovery` (servers picked by pattern), the only modules that import `tango`;
+everything they return is plain data or strings.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tango
 
 from ska_tango_event_monitor.names import DeviceName, parse_device_name
+from ska_tango_event_monitor.tango_hosts import HostIdentities
 
 QUERY_COMMAND = "QueryEventSystem"
 PERF_COMMAND = "EnableEventSystemPerfMon"
@@ -62,34 +63,68 @@ def is_unsupported(error: BaseException) -> bool:
     return failure_reason(error) == "API_CommandNotFound"
 
 
-class DeviceResolver:
-    """Maps device names to device servers through the Tango database (or the device)."""
+DatabaseKey = tuple[str, int]  # a database's canonical host and its port
+ServerKey = tuple[DatabaseKey | None, str, bool]  # database, admin path (lower), uses database
 
-    def __init__(self) -> None:
-        self._databases: dict[str | None, tango.Database] = {}
+
+class DeviceResolver:
+    """Maps device names (or aliases) to device servers through the Tango database (or the
+    device), one server per admin device whatever the spelling of the names that reach it.
+
+    Spellings are compared here, at the edge: hosts resolved once per address, the default
+    TANGO_HOST equal to its explicit spelling, Tango names in any letter case. Inside the
+    program a server keeps the first full name that reached it.
+    """
+
+    def __init__(self, hosts: HostIdentities | None = None) -> None:
+        self._hosts = hosts or HostIdentities()
+        self._databases: dict[DatabaseKey | None, tango.Database] = {}
+        self._default_keys: tuple[DatabaseKey, ...] | None = None
 
     def resolve(self, names: Sequence[str]) -> list[MonitoredServer]:
-        servers: dict[str, tuple[str, list[str]]] = {}
+        servers: dict[ServerKey, tuple[str, list[str]]] = {}
         for text in names:
-            name = _parse(text)
-            admin = self.admin_device(name)
-            _, devices = servers.setdefault(admin.lower(), (admin, []))
-            devices.append(text.strip())
+            admin = self.admin_device(_parse(text))
+            _, devices = servers.setdefault(self.server_key(admin), (admin, []))
+            if text.strip() not in devices:
+                devices.append(text.strip())
         return [MonitoredServer(admin, tuple(devices)) for admin, devices in servers.values()]
+
+    def server_key(self, admin: str) -> ServerKey:
+        """The same key for every spelling of one admin device."""
+        name = parse_device_name(admin)
+        return self._database_key(name), name.path.lower(), name.uses_database
 
     def admin_device(self, name: DeviceName) -> str:
         if not name.uses_database:
             return self._admin_from_device(name)
+        name = self._device_of_alias(name) if name.is_alias else name
         info = self._device_info(name)
         path = name.path if name.is_admin else f"dserver/{info.ds_full_name}"
         return name.full_name(path)
+
+    def _device_of_alias(self, name: DeviceName) -> DeviceName:
+        where = name.database_address or default_tango_host()
+        try:
+            device = self._database(name).get_device_from_alias(name.path)
+        except tango.DevFailed as error:
+            if failure_reason(error) == "DB_DeviceNotDefined":
+                raise UnknownDeviceError(
+                    f"unknown device alias {name.path}: not defined in the Tango database at "
+                    f"{where}"
+                ) from None
+            raise ConfigurationError(
+                f"cannot look up the device alias {name.path} in the Tango database at {where}: "
+                f"{describe_failure(error)}"
+            ) from None
+        return replace(name, path=device)
 
     def _device_info(self, name: DeviceName) -> tango.DbDevFullInfo:
         database = self._database(name)
         try:
             return database.get_device_info(name.path)
         except tango.DevFailed as error:
-            where = name.database_address or _default_tango_host()
+            where = name.database_address or default_tango_host()
             if failure_reason(error) == "DB_DeviceNotDefined":
                 kind = "admin device" if name.is_admin else "device"
                 raise UnknownDeviceError(
@@ -101,10 +136,29 @@ class DeviceResolver:
             ) from None
 
     def _database(self, name: DeviceName) -> tango.Database:
-        address = name.database_address
-        if address not in self._databases:
-            self._databases[address] = _connect_database(name)
-        return self._databases[address]
+        key = self._database_key(name)  # localhost:P and 127.0.0.1:P: one connection
+        if key not in self._databases:
+            self._databases[key] = connect_database(name)
+        return self._databases[key]
+
+    def _database_key(self, name: DeviceName) -> DatabaseKey | None:
+        """The database of a name (for #dbase=no, the server's own address), canonical."""
+        default = self._default_databases()
+        if name.host is None or name.port is None:
+            return default[0] if default else None
+        key = (self._hosts.canonical(name.host), name.port)
+        return default[0] if key in default else key
+
+    def _default_databases(self) -> tuple[DatabaseKey, ...]:
+        """TANGO_HOST's databases (`host:port[,host:port]`), canonical; () when unset."""
+        if self._default_keys is None:
+            keys = []
+            for entry in (tango.ApiUtil.get_env_var("TANGO_HOST") or "").split(","):
+                host, _, port = entry.strip().rpartition(":")
+                if host and port.isdigit():
+                    keys.append((self._hosts.canonical(host), int(port)))
+            self._default_keys = tuple(keys)
+        return self._default_keys
 
     @staticmethod
     def _admin_from_device(name: DeviceName) -> str:
@@ -118,41 +172,6 @@ class DeviceResolver:
         return admin if admin.startswith("tango://") else name.full_name(admin)
 
 
-class ServerDiscovery:
-    """Running device servers picked from the Tango database by `Executable/instance` pattern.
-
-    Without patterns (`--all`): every server but the database server itself, whose event
-    system says nothing about the control system (`--server 'DataBaseds/*'` picks it).
-    """
-
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = tuple(p.lower() for p in patterns) or ("*",)
-        self._excluded = () if patterns else ("databaseds/*",)
-        self._database: tango.Database | None = None
-
-    def discover(self) -> list[MonitoredServer]:
-        """Servers whose admin device is exported now; ConfigurationError without database."""
-        if self._database is None:
-            self._database = _connect_database(DeviceName("dserver/*/*"))
-        try:
-            exported = list(self._database.get_device_exported("dserver/*"))
-        except tango.DevFailed as error:
-            raise ConfigurationError(
-                f"cannot list the device servers in the Tango database: {describe_failure(error)}"
-            ) from None
-        return [
-            MonitoredServer(admin, ())
-            for admin in sorted(exported, key=str.lower)
-            if self._wanted(admin[len("dserver/") :].lower())
-        ]
-
-    def _wanted(self, server: str) -> bool:
-        def matches(patterns: Sequence[str]) -> bool:
-            return any(fnmatch.fnmatchcase(server, pattern) for pattern in patterns)
-
-        return matches(self.patterns) and not matches(self._excluded)
-
-
 def _parse(text: str) -> DeviceName:
     try:
         return parse_device_name(text)
@@ -160,7 +179,8 @@ def _parse(text: str) -> DeviceName:
         raise UnknownDeviceError(str(error)) from None
 
 
-def _default_tango_host() -> str:
+def default_tango_host() -> str:
+    """TANGO_HOST (from the environment or a tangorc file); ConfigurationError if unset."""
     host = tango.ApiUtil.get_env_var("TANGO_HOST")
     if not host:
         raise ConfigurationError(
@@ -170,8 +190,9 @@ def _default_tango_host() -> str:
     return host
 
 
-def _connect_database(name: DeviceName) -> tango.Database:
-    address = name.database_address or _default_tango_host()
+def connect_database(name: DeviceName) -> tango.Database:
+    """The database of `name` (TANGO_HOST's for a short name); ConfigurationError if none."""
+    address = name.database_address or default_tango_host()
     try:
         if name.host is None:
             return tango.Database()

@@ -120,9 +120,15 @@ class DeviceServerProcess(StartedInWithBlock):
         return stop_child(self._popen, [((signal.SIGKILL,), None)])
 
     def pause(self) -> None:
-        """Freeze the process (SIGSTOP): it stays up but answers nothing."""
-        self._require_running().send_signal(signal.SIGSTOP)
+        """Freeze the process (SIGSTOP): it stays up but answers nothing. Returns once it
+        is stopped: the signal takes effect later (under gVisor most of the time), and a
+        call made meanwhile would still be answered."""
+        popen = self._require_running()
+        popen.send_signal(signal.SIGSTOP)
         self._paused = True
+        deadline = time.monotonic() + 2.0
+        while _process_state(popen.pid) not in ("T", None) and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def resume(self) -> None:
         """Continue a paused process (SIGCONT)."""
@@ -227,3 +233,12 @@ def _ping(trl: str, seconds_left: float) -> None:
     proxy = tango.DeviceProxy(trl)
     proxy.set_timeout_millis(int(min(_PING_TIMEOUT_MS, seconds_left * 1000) or 1))
     proxy.ping()
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat (`T`: stopped); None where there is no /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[0]
