@@ -37,6 +37,7 @@ pytestmark = pytest.mark.integration
 
 ADMINS = [POOL_ADMIN, MACRO_SERVER_ADMIN]
 SCAN = ("ascan", "mot01", "0", "10", "20", "0.05")  # 21 points, 20 moves of the motor
+SCAN_ALIASES = ("mot01", "motctrl01", ALIASES[DOOR])  # a motor and its controller, the Door
 MONITOR_TIMEOUT = 30.0
 
 
@@ -157,12 +158,12 @@ def monitored_scan(
     sardana: SardanaDemo, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, object]:
     """An ascan while the monitor polls every second (perf monitoring on, JSON out and a
-    recording); the monitor is stopped (Ctrl-C) two polls after the scan has ended."""
+    recording), given the names a Sardana user types; the monitor is stopped (Ctrl-C) two
+    polls after the scan has ended."""
     folder = tmp_path_factory.mktemp("scan")
     out, recording = folder / "out.json", folder / "scan.jsonl"
-    devices = [sardana.trl(sardana.device(alias)) for alias in ("mot01", "motctrl01")]
     args = ["--monitor", "--polling-period", "1", "--fail-on", "warning", "-o", str(recording)]
-    cli = monitor(sardana, out, "--format", "json", *args, *devices, sardana.trl(DOOR))
+    cli = monitor(sardana, out, "--format", "json", *args, *SCAN_ALIASES)
     try:
         wait_for_polls(cli, recording, 2)  # perf monitoring is on from the first poll
         scan_output = sardana.run_macro(*SCAN)
@@ -188,6 +189,11 @@ def test_scan_is_monitored_in_one_section_per_server(monitored_scan: dict) -> No
     for snapshot in monitored_scan["snapshots"]:
         assert [server["admin"] for server in snapshot["servers"]] == ADMINS
         assert all(server["error"] is None for server in snapshot["servers"])
+    pool, macro_server = (server["title"] for server in monitored_scan["snapshots"][0]["servers"])
+    assert (pool, macro_server) == (
+        f"{POOL_ADMIN} (from mot01, motctrl01)",
+        f"{MACRO_SERVER_ADMIN} (from {ALIASES[DOOR]})",
+    )
 
 
 def test_healthy_sardana_raises_no_finding(monitored_scan: dict) -> None:
