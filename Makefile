@@ -2,8 +2,12 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# Sardana, the third-party control system of tests/test_third_party_sardana.py, in a venv of
+# its own: its pytest plugin would load (and fail on its deprecation warnings) in ours
+SARDANA_VENV ?= .venv-sardana
+SARDANA ?= sardana==3.7.*
 
-.PHONY: setup demo test lint format archive clean bench docs
+.PHONY: setup sardana demo test lint format archive clean bench docs
 
 setup: $(VENV)/.installed
 
@@ -13,11 +17,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[tutorial,prometheus,test]'
 	touch $@
 
+sardana: $(SARDANA_VENV)/.installed
+
+# the same pytango as the monitor's venv (read from it), so Sardana runs on the Tango we test
+$(SARDANA_VENV)/.installed: $(VENV)/.installed Makefile
+	$(PYTHON) -m venv $(SARDANA_VENV)
+	$(SARDANA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SARDANA_VENV)/bin/python -m pip install --quiet '$(SARDANA)' \
+		"pytango==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("pytango"))')"
+	touch $@
+
 demo: setup
 	$(BIN)/ska-tango-event-monitor-tutorial demo $(DEMO_ARGS)
 
-test: setup lint
-	$(BIN)/pytest
+test: setup lint sardana
+	SARDANA_VENV=$(abspath $(SARDANA_VENV)) $(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,7 +47,7 @@ diagnose-missing-events.tar.bz2: $(wildcard tutorial/diagnose-missing-events/*) 
 	bash tutorial/make-archive.sh $@
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info diagnose-missing-events.tar.bz2
+	rm -rf $(VENV) $(SARDANA_VENV) build dist *.egg-info diagnose-missing-events.tar.bz2
 
 bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
