@@ -47,11 +47,13 @@ def test_first_snapshot_lists_every_publisher_and_subscription(event_lab: EventL
 
     assert (status, err) == (0, "")
     headers = [line for line in lines_of(out) if line.startswith("-" * 10)]
-    # two devices of one server give one section
+    # two devices of one server give one section; one poll judges nothing that needs two
     assert [h.strip("-") for h in headers] == [
         "dserver/EventLab/pub (from lab/source/1, lab/source/2)",
         "dserver/EventLab/sink (from lab/sink/1)",
+        "Findings",
     ]
+    assert "not judged: backlog, missed events, restart at all 2 servers: one poll so far" in out
     assert all(len(h) == 120 for h in headers)
     assert "- New publishers" in out and "- New subscriptions" in out
     assert "        lab/source/1/value.change: 0 is the last pushed server counter" in out
@@ -114,7 +116,11 @@ def test_monitor_prints_tables_and_switches_perf_off(event_lab: EventLab) -> Non
     assert header.split() == ["mean", "median", "count", "minimum", "maximum"]
     assert re.search(r"^ +mean +median +count +minimum +maximum +1% +10% +90% +99%$", second, re.M)
     assert re.search(r"^ +Push Time \[(μs|ms)\] +\d+\.\d\d±\d+\.\d\d ", second, re.M)
-    assert re.search(r"^ +value Processing Time \[(μs|ms)\] ", second, re.M)
+    # one row for every subscribed stream of that attribute name, and it says how many
+    callbacks = query(SINK_ADMIN)["client"]["event_callbacks"]
+    values = sum(topic.endswith("/value.idl5_change") for topic in callbacks)
+    shared = f" ({values} streams)" if values > 1 else ""
+    assert re.search(rf"^ +value Processing Time{re.escape(shared)} \[(μs|ms)\] ", second, re.M)
     assert re.search(r"^ +Event Gaps \[(μs|ms|s)\] .* 20 ", second, re.M) or "Event Gaps" in second
     for admin in (PUB_ADMIN, SINK_ADMIN):
         reply = query(admin)
