@@ -234,3 +234,25 @@ def test_perf_monitoring_was_on_and_is_off_after_the_exit(monitored_scan: dict) 
     assert pool["server"]["perf"] is None
     assert macro_server["client"]["perf"] is None
     assert macro_server["server"] is None or macro_server["server"]["perf"] is None
+
+
+def test_a_processing_time_row_shared_by_many_devices_says_so(monitored_scan: dict) -> None:
+    """The MacroServer subscribes to `state` of many Pool elements (change and attr_conf
+    events): cppTango's samples carry the attribute name only, so one row covers every such
+    stream, and the row says how many."""
+    callbacks = monitored_scan["replies"][MACRO_SERVER_ADMIN]["client"]["event_callbacks"]
+    states = sum(topic.rpartition(".")[0].endswith("/state") for topic in callbacks)
+    assert states > sum(topic.endswith("/state.idl5_change") for topic in callbacks) > 1
+    rows = [
+        row
+        for snapshot in monitored_scan["snapshots"]
+        for server in snapshot["servers"]
+        if server["admin"] == MACRO_SERVER_ADMIN and server["client_performance"]
+        for row in server["client_performance"]["rows"]
+        if row["label"] == "state Processing Time"
+    ]
+    assert rows, "no state callback was sampled during the scan"
+    assert {row["streams"] for row in rows} == {states}
+    assert {row["title"].split(" [")[0] for row in rows} == {
+        f"state Processing Time ({states} streams)"
+    }
