@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from benchmarks.profiling import report_profile
 from benchmarks.results import Report, Target, median, ms, percentile
 from benchmarks.synthetic import System
-from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.output import ReportWriter
-from ska_tango_event_monitor.parse import decode_reply
-from ska_tango_event_monitor.session import MonitorSession, ServerPoll, Snapshot
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.parse import decode_reply
+from ska_tango_event_monitor.core.session import MonitorSession, ServerPoll, Snapshot
+from ska_tango_event_monitor.outputs.writer import ReportWriter
 
 TARGET_MS = 20.0
 PHASES = ("decode", "update", "render")

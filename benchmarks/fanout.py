@@ -22,9 +22,9 @@ import tango
 
 from benchmarks.cluster import Cluster, wait_subscribed
 from benchmarks.results import Report, Target, median, ms, percentile
-from ska_tango_event_monitor.monitor import Monitor
-from ska_tango_event_monitor.parse import decode_reply
-from ska_tango_event_monitor.tango_client import MonitoredServer
+from ska_tango_event_monitor.core.parse import decode_reply
+from ska_tango_event_monitor.tango.client import MonitoredServer
+from ska_tango_event_monitor.tango.monitor import Monitor
 
 QUERY = "QueryEventSystem"
 ROUND_TIMEOUT_S = 3.0

@@ -23,11 +23,11 @@ from pathlib import Path
 from benchmarks.profiling import report_profile
 from benchmarks.results import Report, Target
 from benchmarks.synthetic import System
-from ska_tango_event_monitor.cli import Environment, main
-from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.output import ReportWriter
+from ska_tango_event_monitor.cli.main import Environment, main
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.session import MonitorSession
+from ska_tango_event_monitor.outputs.writer import ReportWriter
 from ska_tango_event_monitor.recording import Recorder, read_recording
-from ska_tango_event_monitor.session import MonitorSession
 
 TARGET_RATE = 10_000.0  # snapshots per second
 FLAT = 1.10  # peak RSS of the longest run at most this times the shortest one's
@@ -175,7 +175,7 @@ def peak():
     sys.stderr.write("VmHWM " + re.search(r"VmHWM:\\s+(\\d+)", status).group(1) + "\\n")
 
 atexit.register(peak)
-from ska_tango_event_monitor.cli import main
+from ska_tango_event_monitor.cli.main import main
 sys.exit(main())
 """
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ska_tango_event_monitor.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 
 HOST = "tango://10.0.0.1:10000"
 RING = 256

@@ -78,7 +78,7 @@ def _escape(text: str | None) -> str | None:
 
 
 def monitor_parser() -> argparse.ArgumentParser:
-    from ska_tango_event_monitor.cli import build_parser
+    from ska_tango_event_monitor.cli.main import build_parser
 
     return _rst_safe(build_parser())
 

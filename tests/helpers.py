@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from ska_tango_event_monitor.cli import Environment, main
+from ska_tango_event_monitor.cli.main import Environment, main
 
 
 def run_cli(*args: str, now: Callable[[], datetime] = datetime.now) -> tuple[int, str, str]:

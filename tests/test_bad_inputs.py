@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ska_tango_event_monitor.exit_status import ExitStatus
+from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.local_tango import free_port
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 
 from helpers import run_cli
 from ska_tango_event_monitor import __version__
-from ska_tango_event_monitor.cli import DEFAULT_PERIOD_S, DEFAULT_TIMEOUT_S, parse_args
+from ska_tango_event_monitor.cli.main import DEFAULT_PERIOD_S, DEFAULT_TIMEOUT_S, parse_args
 
 PREFIX = "ska-tango-event-monitor: error:"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.output import ReportFileError, ReportWriter
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.session import MonitorSession
+from ska_tango_event_monitor.outputs.writer import ReportFileError, ReportWriter
 from ska_tango_event_monitor.recording import read_recording
-from ska_tango_event_monitor.session import MonitorSession
 
 
 def test_report_is_written_beside_the_unchanged_text(recorded_scan: Path, tmp_path: Path) -> None:
@@ -65,8 +65,8 @@ def test_a_report_that_cannot_be_written_at_the_end_leaves_no_temporary_file(
 def test_a_recording_that_cannot_be_written_is_a_recording_error(tmp_path: Path) -> None:
     from datetime import datetime
 
+    from ska_tango_event_monitor.core.session import Snapshot
     from ska_tango_event_monitor.recording import Recorder, RecordingError
-    from ska_tango_event_monitor.session import Snapshot
 
     recorder = Recorder(Path("/dev/full"))
     try:

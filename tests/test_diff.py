@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ska_tango_event_monitor.diff import (
+from ska_tango_event_monitor.core.diff import (
     CounterChange,
     PublisherChange,
     ServerDiff,
@@ -12,7 +12,7 @@ from ska_tango_event_monitor.diff import (
     counter_change,
     diff_states,
 )
-from ska_tango_event_monitor.model import EventSystemState, Publisher, Subscription
+from ska_tango_event_monitor.core.model import EventSystemState, Publisher, Subscription
 
 
 def state(

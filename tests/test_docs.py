@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 
 from ska_tango_event_monitor import cli
-from ska_tango_event_monitor.exit_status import ExitStatus
+from ska_tango_event_monitor.cli.exit_status import ExitStatus
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -581,22 +581,22 @@ def source(module: str) -> str:
 
 
 def test_every_section_of_the_report_is_explained() -> None:
-    from ska_tango_event_monitor.report import _SUBSCRIPTION_CHANGE_LABELS
+    from ska_tango_event_monitor.outputs.text import _SUBSCRIPTION_CHANGE_LABELS
 
-    titles = re.findall(r'_(?:table_)?section\(\s*"([^"]+)"', source("report"))
+    titles = re.findall(r'_(?:table_)?section\(\s*"([^"]+)"', source("outputs/text"))
     assert len(titles) >= 9
     for title in titles:
         assert f"`- {title}`" in reference(), title
     for text in ("- Error: ", "- Answering again after ", "none: nothing unusual was seen"):
-        assert text in source("report") and text in reference(), text
+        assert text in source("outputs/text") and text in reference(), text
     for label in _SUBSCRIPTION_CHANGE_LABELS.values():
         assert f"`{label}`" in reference(), label
 
 
 def test_every_table_row_and_column_is_explained() -> None:
-    from ska_tango_event_monitor.report import TABLE_COLUMNS
+    from ska_tango_event_monitor.outputs.text import TABLE_COLUMNS
 
-    rows = re.findall(r'(?:timing|count)_row\(\s*"([^"]+)"', source("performance"))
+    rows = re.findall(r'(?:timing|count)_row\(\s*"([^"]+)"', source("core/performance"))
     rows += ["<attribute> Processing Time"]
     for row in rows:
         assert f"| `{row}` |" in reference(), row
@@ -605,7 +605,7 @@ def test_every_table_row_and_column_is_explained() -> None:
 
 
 def test_every_finding_kind_is_explained() -> None:
-    kinds = re.findall(r'Severity\.(\w+),\s*"([a-z ]+)"', source("findings"))
+    kinds = re.findall(r'Severity\.(\w+),\s*"([a-z ]+)"', source("core/findings"))
     assert len({kind for _, kind in kinds}) >= 13
     for severity, kind in kinds:
         entry = re.search(rf"^`{kind}` \((.*)\)$", reference(), re.MULTILINE)
@@ -618,8 +618,8 @@ def test_every_exit_code_is_explained() -> None:
 
 
 def test_every_recording_and_json_key_is_explained(tmp_path: Path) -> None:
+    from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
     from ska_tango_event_monitor.recording import snapshot_to_json
-    from ska_tango_event_monitor.session import ServerPoll, Snapshot
 
     polls = (ServerPoll("a", ("d",), reply={}, duration_s=0.1), ServerPoll("b", (), error="e"))
     line = snapshot_to_json(Snapshot(datetime(2026, 1, 1), polls))
@@ -643,7 +643,7 @@ def test_every_recording_and_json_key_is_explained(tmp_path: Path) -> None:
 
 
 def test_every_prometheus_metric_is_explained() -> None:
-    from ska_tango_event_monitor.prometheus import HELP
+    from ska_tango_event_monitor.prometheus.collector import HELP
 
     for name in HELP:
         assert f"| `{name}` |" in reference(), name

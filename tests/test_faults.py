@@ -17,16 +17,16 @@ import tango
 
 from conftest import SERVERS, EventLab
 from helpers import run_cli, wait_until
+from ska_tango_event_monitor.core.session import MonitorSession
 from ska_tango_event_monitor.local_tango import (
     DeviceRegistration,
     DeviceServerProcess,
     LocalTangoDatabase,
 )
-from ska_tango_event_monitor.monitor import Monitor
+from ska_tango_event_monitor.outputs.text import render_snapshot
 from ska_tango_event_monitor.recording import RecordingError, read_recording
-from ska_tango_event_monitor.report import render_snapshot
-from ska_tango_event_monitor.session import MonitorSession
-from ska_tango_event_monitor.tango_client import DeviceResolver
+from ska_tango_event_monitor.tango.client import DeviceResolver
+from ska_tango_event_monitor.tango.monitor import Monitor
 
 LAB_DEVICES = ("lab/source/1", "lab/source/2", "lab/sink/1")
 MONITOR = [sys.executable, "-m", "ska_tango_event_monitor"]

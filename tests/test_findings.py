@@ -28,13 +28,18 @@ import pytest
 
 from conftest import DATA
 from helpers import run_cli
-from ska_tango_event_monitor.findings import Analyser, Finding, Severity, Thresholds, Unjudged
-from ska_tango_event_monitor.findings.judged import CHECKS, SAMPLE_CHECKS
-from ska_tango_event_monitor.names import short_name
+from ska_tango_event_monitor.core.findings import Analyser, Finding, Severity, Thresholds, Unjudged
+from ska_tango_event_monitor.core.findings.judged import CHECKS, SAMPLE_CHECKS
+from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.session import (
+    MonitorSession,
+    ServerPoll,
+    Snapshot,
+    SnapshotReport,
+)
+from ska_tango_event_monitor.outputs.text import render_summary, unjudged_lines
 from ska_tango_event_monitor.recording import read_recording
-from ska_tango_event_monitor.report import render_summary, unjudged_lines
-from ska_tango_event_monitor.session import MonitorSession, ServerPoll, Snapshot, SnapshotReport
-from ska_tango_event_monitor.summary import FindingsLog
 
 PUB, SINK = "dserver/EventLab/pub", "dserver/EventLab/sink"
 STREAM = "lab/source/1/value.change"  # the stream as findings name it, on either side

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ska_tango_event_monitor.findings import Finding, Severity
-from ska_tango_event_monitor.report import render_summary
-from ska_tango_event_monitor.summary import FindingsLog
+from ska_tango_event_monitor.core.findings import Finding, Severity
+from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.outputs.text import render_summary
 
 T0 = datetime(2026, 1, 1, 12, 0, 0)
 

@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 
 from browser import CHROMIUM_FLAGS, DevTools, png_pixels
-from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.html_report import PALETTE, render_html
-from ska_tango_event_monitor.names import short_name
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.session import MonitorSession, Snapshot
+from ska_tango_event_monitor.outputs.html.history import ReportHistory, Series, ServerHistory
+from ska_tango_event_monitor.outputs.html.report import PALETTE, render_html
 from ska_tango_event_monitor.recording import read_recording, snapshot_from_json
-from ska_tango_event_monitor.session import MonitorSession, Snapshot
-from ska_tango_event_monitor.summary import FindingsLog
-from ska_tango_event_monitor.timeseries import ReportHistory, Series, ServerHistory
 
 DATA = Path(__file__).parent / "data"
 SCAN = DATA / "slow_callback_scan.jsonl"

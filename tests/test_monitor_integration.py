@@ -17,12 +17,12 @@ import tango
 
 from conftest import EventLab
 from helpers import run_cli, wait_until
+from ska_tango_event_monitor.core.session import MonitorSession
 from ska_tango_event_monitor.local_tango import DeviceServerProcess
-from ska_tango_event_monitor.monitor import Monitor
+from ska_tango_event_monitor.outputs.text import render_snapshot
 from ska_tango_event_monitor.recording import RecordingError, read_recording
-from ska_tango_event_monitor.report import render_snapshot
-from ska_tango_event_monitor.session import MonitorSession
-from ska_tango_event_monitor.tango_client import DeviceResolver
+from ska_tango_event_monitor.tango.client import DeviceResolver
+from ska_tango_event_monitor.tango.monitor import Monitor
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ska_tango_event_monitor.names import DeviceName, parse_device_name, server_pattern, short_name
+from ska_tango_event_monitor.core.names import (
+    DeviceName,
+    parse_device_name,
+    server_pattern,
+    short_name,
+)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ska_tango_event_monitor.model import (
+from ska_tango_event_monitor.core.model import (
     EventSystemState,
     NotConnected,
     Publisher,
@@ -18,7 +18,7 @@ from ska_tango_event_monitor.model import (
     SubscriberSample,
     Subscription,
 )
-from ska_tango_event_monitor.parse import ReplyError, decode_reply, parse_reply
+from ska_tango_event_monitor.core.parse import ReplyError, decode_reply, parse_reply
 
 HOST = "tango://127.0.0.1:45963"
 HW, TOP = "dserver/MyServer/hw", "dserver/MyServer/top"

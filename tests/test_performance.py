@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ska_tango_event_monitor.model import PublisherSample, SubscriberSample
-from ska_tango_event_monitor.parse import parse_reply
-from ska_tango_event_monitor.performance import (
+from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample
+from ska_tango_event_monitor.core.parse import parse_reply
+from ska_tango_event_monitor.core.performance import (
     SAMPLE_RING_SIZE,
     PerformanceRow,
     PerformanceTable,
@@ -19,7 +19,7 @@ from ska_tango_event_monitor.performance import (
     subscriber_table,
     timing_row,
 )
-from ska_tango_event_monitor.report import table_section
+from ska_tango_event_monitor.outputs.text import table_section
 
 
 def sample(

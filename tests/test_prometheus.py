@@ -20,9 +20,10 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ska_tango_event_monitor.findings import Analyser
-from ska_tango_event_monitor.findings.judged import CHECKS
-from ska_tango_event_monitor.prometheus import (
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.findings.judged import CHECKS
+from ska_tango_event_monitor.core.session import MonitorSession, Snapshot
+from ska_tango_event_monitor.prometheus.collector import (
     DEFAULT_HOST,
     AddressError,
     EventSystemCollector,
@@ -36,7 +37,6 @@ from ska_tango_event_monitor.prometheus import (
     write_textfile,
 )
 from ska_tango_event_monitor.recording import read_recording
-from ska_tango_event_monitor.session import MonitorSession, Snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "prometheus_slow_callback.txt"
@@ -447,8 +447,8 @@ def test_without_prometheus_client_a_one_line_error(
 def test_the_package_imports_without_prometheus_client() -> None:
     code = (
         "import sys; sys.modules['prometheus_client'] = None\n"
-        "import ska_tango_event_monitor, ska_tango_event_monitor.cli\n"
-        "import ska_tango_event_monitor.prometheus\n"
+        "import ska_tango_event_monitor, ska_tango_event_monitor.cli.main\n"
+        "import ska_tango_event_monitor.prometheus.collector\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
@@ -463,7 +463,7 @@ def test_only_the_exporter_module_imports_prometheus_client() -> None:
         for path in package.rglob("*.py")
         if re.search(r"^\s*(import|from)\s+prometheus_client", path.read_text(), re.M)
     }
-    assert importing <= {"prometheus.py"}
+    assert importing <= {"prometheus/collector.py"}
 
 
 # --- the Grafana dashboard -------------------------------------------------------------------

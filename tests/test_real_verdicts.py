@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from conftest import DATA
-from ska_tango_event_monitor.findings import Analyser, Finding, Severity
+from ska_tango_event_monitor.core.findings import Analyser, Finding, Severity
+from ska_tango_event_monitor.core.session import MonitorSession, SnapshotReport
 from ska_tango_event_monitor.recording import read_recording
-from ska_tango_event_monitor.session import MonitorSession, SnapshotReport
 
 
 def replay(name: str) -> list[SnapshotReport]:

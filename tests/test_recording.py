@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.recording import (
     RECORDING_VERSION,
     Recorder,
@@ -19,7 +20,6 @@ from ska_tango_event_monitor.recording import (
     snapshot_from_json,
     snapshot_to_json,
 )
-from ska_tango_event_monitor.session import ServerPoll, Snapshot
 
 SUFFIXES = [".jsonl", ".jsonl.gz", ".jsonl.bz2", ".jsonl.xz"]
 DECOMPRESS = {

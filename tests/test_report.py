@@ -6,11 +6,11 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ska_tango_event_monitor.performance import PerformanceRow, PerformanceTable
+from ska_tango_event_monitor.core.performance import PerformanceRow, PerformanceTable
+from ska_tango_event_monitor.core.session import MonitorSession, ServerPoll, Snapshot
+from ska_tango_event_monitor.core.statistics import Summary
+from ska_tango_event_monitor.outputs.text import SNAPSHOT_SEPARATOR, render_snapshot, render_table
 from ska_tango_event_monitor.recording import read_recording
-from ska_tango_event_monitor.report import SNAPSHOT_SEPARATOR, render_snapshot, render_table
-from ska_tango_event_monitor.session import MonitorSession, ServerPoll, Snapshot
-from ska_tango_event_monitor.statistics import Summary
 
 GOLDEN = Path(__file__).parent / "golden"
 HOST = "tango://tango-db:10000/"

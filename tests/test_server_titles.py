@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ska_tango_event_monitor.session import ServerPoll
+from ska_tango_event_monitor.core.session import ServerPoll
 
 
 @pytest.mark.parametrize(

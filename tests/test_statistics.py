@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from ska_tango_event_monitor.statistics import Summary, percentile, summarise
+from ska_tango_event_monitor.core.statistics import Summary, percentile, summarise
 
 LISTS = {
     "ten": [5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 8.0, 4.0, 6.0, 10.0],

@@ -10,8 +10,8 @@ import socket
 
 import pytest
 
-from ska_tango_event_monitor.tango_client import DeviceResolver
-from ska_tango_event_monitor.tango_hosts import (
+from ska_tango_event_monitor.tango.client import DeviceResolver
+from ska_tango_event_monitor.tango.hosts import (
     THIS_MACHINE,
     HostIdentities,
     addresses_of,

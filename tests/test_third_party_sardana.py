@@ -30,7 +30,7 @@ from sardana_demo import (
     require_sardana,
     sardana_demo,
 )
-from ska_tango_event_monitor.names import short_name
+from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.recording import RecordingError, read_recording
 
 pytestmark = pytest.mark.integration

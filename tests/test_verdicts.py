@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from ska_tango_event_monitor.export import report_to_json, summary_to_json
-from ska_tango_event_monitor.findings import Analyser, Severity
-from ska_tango_event_monitor.findings.judged import CHECKS
-from ska_tango_event_monitor.report import render_snapshot, render_summary
-from ska_tango_event_monitor.session import MonitorSession, ServerPoll, Snapshot
-from ska_tango_event_monitor.summary import FindingsLog
+from ska_tango_event_monitor.core.findings import Analyser, Severity
+from ska_tango_event_monitor.core.findings.judged import CHECKS
+from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.session import MonitorSession, ServerPoll, Snapshot
+from ska_tango_event_monitor.outputs.json_lines import report_to_json, summary_to_json
+from ska_tango_event_monitor.outputs.text import render_snapshot, render_summary
 from test_findings import (
     PUB,
     SINK,

@@ -4,13 +4,17 @@ The library API: parse a ``QueryEventSystem`` reply into typed objects, diff two
 snapshots, summarise performance samples and render a snapshot as text.
 """
 
-from ska_tango_event_monitor.diff import ServerDiff, diff_states
-from ska_tango_event_monitor.model import EventSystemState, Publisher, Subscription
-from ska_tango_event_monitor.parse import ReplyError, parse_reply
-from ska_tango_event_monitor.performance import PerformanceTable, publisher_table, subscriber_table
-from ska_tango_event_monitor.report import render_snapshot
-from ska_tango_event_monitor.session import MonitorSession, ServerPoll, Snapshot
-from ska_tango_event_monitor.statistics import Summary, summarise
+from ska_tango_event_monitor.core.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.core.model import EventSystemState, Publisher, Subscription
+from ska_tango_event_monitor.core.parse import ReplyError, parse_reply
+from ska_tango_event_monitor.core.performance import (
+    PerformanceTable,
+    publisher_table,
+    subscriber_table,
+)
+from ska_tango_event_monitor.core.session import MonitorSession, ServerPoll, Snapshot
+from ska_tango_event_monitor.core.statistics import Summary, summarise
+from ska_tango_event_monitor.outputs.text import render_snapshot
 
 __version__ = "0.1.0"
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from ska_tango_event_monitor.checks import (
+from ska_tango_event_monitor.core.checks import (
     EventProblem,
     backlog_problem,
     missed_events,
     pending_backlogs,
 )
-from ska_tango_event_monitor.model import EventSystemState
+from ska_tango_event_monitor.core.model import EventSystemState
 
 THIS_PROCESS = "this test process"
 
@@ -40,16 +40,16 @@ class TangoEventCheck:
 
     def watch(self, *devices: str) -> None:
         """Watch the servers of these devices from now on."""
-        from ska_tango_event_monitor.monitor import Monitor
-        from ska_tango_event_monitor.tango_client import DeviceResolver
+        from ska_tango_event_monitor.tango.client import DeviceResolver
+        from ska_tango_event_monitor.tango.monitor import Monitor
 
         self._monitor = Monitor(DeviceResolver().resolve(devices), self.timeout_s)
         self._before = self.snapshot()
 
     def snapshot(self) -> dict[str, EventSystemState]:
         """The watched servers' event systems now, and this process's own as a client."""
-        from ska_tango_event_monitor.parse import parse_reply
-        from ska_tango_event_monitor.tango_client import query_this_process
+        from ska_tango_event_monitor.core.parse import parse_reply
+        from ska_tango_event_monitor.tango.client import query_this_process
 
         states = {THIS_PROCESS: parse_reply(query_this_process())}
         if self._monitor is not None:

@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ska_tango_event_monitor.output_files import cannot_write
-from ska_tango_event_monitor.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.outputs.files import cannot_write
 
 RECORDING_VERSION = 1
 _STREAM_COMPRESSORS = {".bz2": bz2.compress, ".xz": lzma.compress}

@@ -1,0 +1,140 @@
+"""The `Analyser`: every rule over one snapshot of all monitored servers, with its memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from ska_tango_event_monitor.core.findings.backlog import backlog_findings
+from ska_tango_event_monitor.core.findings.event_thread import (
+    churn,
+    latency,
+    perf_unjudged,
+    saturation,
+)
+from ska_tango_event_monitor.core.findings.judged import (
+    CHECKS,
+    COUNTER_CHECKS,
+    FIRST_POLL,
+    NO_PUBLISHER,
+    NO_REPLY,
+    NO_STREAM,
+    PUBLISHER_DOWN,
+    SAMPLE_CHECKS,
+    Unjudged,
+)
+from ska_tango_event_monitor.core.findings.keepalive import KeepAlive
+from ska_tango_event_monitor.core.findings.memory import Memory
+from ska_tango_event_monitor.core.findings.model import Analysis, Finding, Severity, Thresholds
+from ska_tango_event_monitor.core.findings.pace import Pace
+from ska_tango_event_monitor.core.findings.samples import perf_samples
+from ska_tango_event_monitor.core.findings.state import (
+    loopback_channels,
+    missed_events,
+    not_connected,
+    restarts,
+)
+from ska_tango_event_monitor.core.findings.window import ServerWindow
+from ska_tango_event_monitor.core.flow import (
+    Backlog,
+    ServerView,
+    backlogs,
+    processed_rates,
+    pushed_rates,
+)
+from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.streams import stream_key
+
+
+class Analyser:
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._memory = Memory()
+        self._windows: dict[str, ServerWindow] = {}
+        self._keepalive = KeepAlive()
+
+    def analyse(
+        self, views: Sequence[ServerView], failures: Mapping[str, str], time_s: float
+    ) -> Analysis:
+        """Rates, backlogs, findings and what could not be judged, of one snapshot at
+        `time_s` (seconds, the monitor's clock); `failures` are servers with no reply."""
+        self._follow(views, failures, time_s)
+        pace = Pace({view.admin: self._windows[view.admin] for view in views})
+        pushed = [rate for view in views for rate in pushed_rates(view)]
+        processed = [rate for view in views for rate in processed_rates(view)]
+        flows = backlogs(views)
+        limit = self.thresholds.backlog_events
+        verdicts: list[Finding | Unjudged] = [
+            *_no_reply(failures),
+            *backlog_findings(flows, pushed, processed, self._memory, limit),
+            *_unmonitored_publishers(views, failures),
+        ]
+        for view in views:
+            verdicts += self._server_verdicts(view, pace, flows)
+        findings = tuple(v for v in verdicts if isinstance(v, Finding))
+        unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
+        resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])
+        return Analysis(
+            tuple(pushed), tuple(processed), tuple(flows), findings, unjudged, resubscriptions
+        )
+
+    def _follow(self, views: Sequence[ServerView], failures: Iterable[str], time_s: float) -> None:
+        """Each server's window gets its reply; servers no longer polled are forgotten."""
+        polled = {view.admin for view in views} | set(failures)
+        self._windows = {a: w for a, w in self._windows.items() if a in polled}
+        self._keepalive.forget(polled)
+        for view in views:
+            if view.admin not in self._windows:
+                self._windows[view.admin] = ServerWindow(self.thresholds.window_s)
+            self._windows[view.admin].add(time_s, view.state)
+
+    def _server_verdicts(
+        self, view: ServerView, pace: Pace, flows: Sequence[Backlog]
+    ) -> Iterator[Finding | Unjudged]:
+        window, limits = self._windows[view.admin], self.thresholds
+        backlog = max((f.events for f in flows if f.subscriber == view.admin), default=0)
+        yield from perf_unjudged(view, window, SAMPLE_CHECKS)
+        yield from saturation(view, window, pace, limits)
+        yield from latency(view, window, limits, backlog)
+        yield from churn(view, window, limits)
+        yield from perf_samples(view)
+        yield from not_connected(view)
+        yield from loopback_channels(view)
+        yield from self._keepalive.judge(view, window.latest.time_s)
+        if view.previous is None or view.diff is None:
+            server = short_name(view.admin)
+            yield from (Unjudged(check, server, FIRST_POLL) for check in COUNTER_CHECKS)
+            return
+        yield from missed_events(view, view.diff)  # the session's: one diff per server and poll
+        yield from restarts(view, view.diff)
+
+
+def _no_reply(failures: Mapping[str, str]) -> Iterator[Finding | Unjudged]:
+    for admin, error in failures.items():
+        server = short_name(admin)
+        yield Finding(Severity.ERROR, "no reply", server, None, error)
+        yield from (Unjudged(check, server, NO_REPLY) for check in CHECKS)
+
+
+def _unmonitored_publishers(
+    views: Sequence[ServerView], failures: Iterable[str]
+) -> Iterator[Unjudged]:
+    """Subscriptions whose stream no answering server publishes: no backlog to compute."""
+    published = {stream_key(stream) for view in views for stream in view.state.publishers}
+    down = {short_name(admin).lower() for admin in failures}
+    answering = {short_name(view.admin).lower() for view in views}
+    for view in views:
+        orphans = [
+            subscription
+            for topic, subscription in view.state.subscriptions.items()
+            if stream_key(topic) not in published
+        ]
+        server = short_name(view.admin)
+        reasons = {_orphan_reason(s.channel_name, down, answering) for s in orphans}
+        yield from (Unjudged("backlog", server, reason) for reason in sorted(reasons))
+
+
+def _orphan_reason(channel: str, down: set[str], answering: set[str]) -> str:
+    publisher = short_name(channel).lower()  # the publisher's admin device
+    if publisher in down:
+        return PUBLISHER_DOWN
+    return NO_STREAM if publisher in answering else NO_PUBLISHER

@@ -1,0 +1,106 @@
+"""Event flow between snapshots: rates per stream and the backlog between servers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ska_tango_event_monitor.core.diff import ServerDiff
+from ska_tango_event_monitor.core.model import EventSystemState
+from ska_tango_event_monitor.core.streams import stream_key
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """One server's good reply at this snapshot, with the one before it."""
+
+    admin: str
+    state: EventSystemState
+    previous: EventSystemState | None = None
+    elapsed_s: float | None = None  # since the previous good reply
+    diff: ServerDiff | None = None  # from `previous` (everything new without one)
+
+
+@dataclass(frozen=True)
+class StreamRate:
+    server: str  # admin device
+    name: str  # publisher stream or subscriber topic, as in the reply
+    per_second: float
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Events a publisher pushed that a subscriber has not received yet."""
+
+    subscriber: str  # admin device
+    topic: str
+    publisher: str  # admin device
+    stream: str
+    last_pushed: int
+    last_received: int
+
+    @property
+    def events(self) -> int:
+        return self.last_pushed - self.last_received
+
+
+def pushed_rates(view: ServerView) -> list[StreamRate]:
+    """Events pushed per second on each stream that moved forward."""
+    if view.previous is None or not view.elapsed_s:
+        return []
+    before = view.previous.publishers
+    return [
+        StreamRate(
+            view.admin,
+            stream,
+            (publisher.next_counter - before[stream].next_counter) / view.elapsed_s,
+        )
+        for stream, publisher in sorted(view.state.publishers.items())
+        if stream in before and publisher.next_counter > before[stream].next_counter
+    ]
+
+
+def processed_rates(view: ServerView) -> list[StreamRate]:
+    """Events processed per second on each subscribed topic that moved forward."""
+    if view.previous is None or not view.elapsed_s:
+        return []
+    before = view.previous.subscriptions
+    return [
+        StreamRate(
+            view.admin, topic, (sub.event_count - before[topic].event_count) / view.elapsed_s
+        )
+        for topic, sub in sorted(view.state.subscriptions.items())
+        if topic in before and sub.event_count > before[topic].event_count
+    ]
+
+
+def backlogs(views: Sequence[ServerView]) -> list[Backlog]:
+    """Every subscription joined to its publisher, when both servers are monitored.
+
+    A subscription that has received nothing yet (server counter 0) is left out: the
+    publisher's counter is shared by all its subscribers and may have been moving long
+    before this one subscribed.
+    """
+    publishers = {
+        stream_key(stream): (view.admin, publisher)
+        for view in views
+        for stream, publisher in view.state.publishers.items()
+    }
+    found = []
+    for view in views:
+        for topic, subscription in sorted(view.state.subscriptions.items()):
+            match = publishers.get(stream_key(topic))
+            if match is None or subscription.server_counter == 0:
+                continue
+            admin, publisher = match
+            found.append(
+                Backlog(
+                    subscriber=view.admin,
+                    topic=topic,
+                    publisher=admin,
+                    stream=publisher.stream,
+                    last_pushed=publisher.last_pushed,
+                    last_received=subscription.server_counter,
+                )
+            )
+    return found

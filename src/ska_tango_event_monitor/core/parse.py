@@ -1,0 +1,127 @@
+"""Parse a `QueryEventSystem` reply (JSON, `"version": 1`) into an `EventSystemState`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from ska_tango_event_monitor.core.model import (
+    EventSystemState,
+    NotConnected,
+    Publisher,
+    PublisherSample,
+    SubscriberSample,
+    Subscription,
+)
+
+SUPPORTED_VERSION = 1
+
+
+class ReplyError(ValueError):
+    """The reply is not a `QueryEventSystem` JSON object this tool understands."""
+
+
+def decode_reply(text: str) -> dict[str, Any]:
+    """The reply string as a JSON object (what a recording stores)."""
+    try:
+        reply = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ReplyError(f"reply is not JSON: {error}") from None
+    if not isinstance(reply, dict):
+        raise ReplyError("reply is not a JSON object")
+    return reply
+
+
+def parse_reply(reply: str | Mapping[str, Any]) -> EventSystemState:
+    """Typed view of one reply; unknown keys are ignored, an unknown version is refused."""
+    data = decode_reply(reply) if isinstance(reply, str) else reply
+    version = data.get("version")
+    if version != SUPPORTED_VERSION:
+        raise ReplyError(
+            f"unsupported QueryEventSystem reply version {version!r} "
+            f"(this tool reads version {SUPPORTED_VERSION})"
+        )
+    try:
+        return _parse_state(data.get("server") or {}, data.get("client") or {}, data)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ReplyError(f"malformed QueryEventSystem reply: {error!r}") from None
+
+
+def _parse_state(
+    server: Mapping[str, Any], client: Mapping[str, Any], data: Mapping[str, Any]
+) -> EventSystemState:
+    publishers = {
+        stream: Publisher(stream, int(counter))
+        for stream, counter in (server.get("event_counters") or {}).items()
+    }
+    subscriptions = {
+        topic: _subscription(topic, entry)
+        for topic, entry in (client.get("event_callbacks") or {}).items()
+    }
+    channels = {
+        name: str(entry.get("endpoint", ""))
+        for name, entry in (client.get("event_channels") or {}).items()
+    }
+    return EventSystemState(
+        publishers=MappingProxyType(publishers),
+        subscriptions=MappingProxyType(subscriptions),
+        not_connected=tuple(_not_connected(entry) for entry in client.get("not_connected") or ()),
+        event_channels=MappingProxyType(channels),
+        publisher_samples=_samples(data.get("server"), _publisher_sample),
+        subscriber_samples=_samples(data.get("client"), _subscriber_sample),
+    )
+
+
+def _subscription(topic: str, entry: Mapping[str, Any]) -> Subscription:
+    return Subscription(
+        topic=topic,
+        channel_name=str(entry.get("channel_name", "")),
+        callback_count=int(entry["callback_count"]),
+        server_counter=int(entry["server_counter"]),
+        event_count=int(entry["event_count"]),
+        missed_event_count=int(entry["missed_event_count"]),
+        discarded_event_count=int(entry["discarded_event_count"]),
+        last_resubscribed=entry.get("last_resubscribed"),
+    )
+
+
+def _not_connected(entry: Mapping[str, Any]) -> NotConnected:
+    return NotConnected(
+        device=str(entry.get("device", "")),
+        attribute=str(entry.get("attribute", "")),
+        event_type=str(entry.get("event_type", "")),
+        last_heartbeat=entry.get("last_heartbeat"),
+        tango_host=entry.get("tango_host"),
+    )
+
+
+def _samples(side: Mapping[str, Any] | None, make: Any) -> tuple | None:
+    if not side or side.get("perf") is None:
+        return None
+    return tuple(make(sample) for sample in side["perf"])
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _publisher_sample(sample: Mapping[str, Any]) -> PublisherSample:
+    return PublisherSample(
+        micros_since_last_event=_optional_int(sample.get("micros_since_last_event")),
+        push_event_micros=int(sample["push_event_micros"]),
+    )
+
+
+def _subscriber_sample(sample: Mapping[str, Any]) -> SubscriberSample:
+    return SubscriberSample(
+        attr_name=str(sample.get("attr_name", "")),
+        micros_since_last_event=_optional_int(sample.get("micros_since_last_event")),
+        sleep_micros=int(sample["sleep_micros"]),
+        process_micros=int(sample["process_micros"]),
+        first_callback_latency_micros=_optional_int(sample.get("first_callback_latency_micros")),
+        callback_count=int(sample["callback_count"]),
+        wake_count=int(sample["wake_count"]),
+        discarded=bool(sample.get("discarded", False)),
+    )

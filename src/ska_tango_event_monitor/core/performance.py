@@ -1,0 +1,152 @@
+"""The `--monitor` tables: performance samples of one reply summarised row by row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple, TypeVar
+
+from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample
+from ska_tango_event_monitor.core.statistics import Summary, summarise
+from ska_tango_event_monitor.core.streams import same_attribute
+
+# cppTango keeps the most recent samples in a ring of this size; a full ring lost older ones.
+SAMPLE_RING_SIZE = 256
+
+_UNITS = (("μs", 1.0), ("ms", 1e-3), ("s", 1e-6))
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    label: str
+    unit: str | None
+    summary: Summary
+    # a processing-time row covers every subscribed stream of its attribute name: cppTango's
+    # samples carry the attribute name only, not the device
+    streams: int = 1
+
+    @property
+    def title(self) -> str:
+        shared = f" ({self.streams} streams)" if self.streams > 1 else ""
+        return self.label + shared + ("" if self.unit is None else f" [{self.unit}]")
+
+
+@dataclass(frozen=True)
+class PerformanceTable:
+    rows: tuple[PerformanceRow, ...]
+    sample_count: int
+
+    @property
+    def shared_rows(self) -> bool:
+        """Some processing-time row mixes the streams of several devices."""
+        return any(row.streams > 1 for row in self.rows)
+
+    @property
+    def ring_full(self) -> bool:
+        """The reply carried a full ring: samples older than these were lost."""
+        return self.sample_count >= SAMPLE_RING_SIZE
+
+
+def timing_row(label: str, micros: Iterable[float | None]) -> PerformanceRow | None:
+    """A row of durations given in microseconds, shown in the unit that suits the mean."""
+    summary = summarise([v for v in micros if v is not None])
+    if summary is None:
+        return None
+    unit, factor = next(
+        ((unit, factor) for unit, factor in _UNITS if summary.mean * factor < 1000), _UNITS[-1]
+    )
+    return PerformanceRow(label, unit, summary.scaled(factor))
+
+
+def count_row(label: str, values: Iterable[float]) -> PerformanceRow | None:
+    summary = summarise(list(values))
+    return None if summary is None else PerformanceRow(label, None, summary)
+
+
+class ServerColumns(NamedTuple):
+    """The publisher samples' durations (µs) as the Server performance rows take them."""
+
+    event_gaps: list[int]  # the first push has no gap: left out
+    push_time: list[int]
+
+
+class ClientColumns(NamedTuple):
+    """The subscriber samples as the Client performance rows take them: discarded events
+    are left out of the durations (they count in the callbacks and wakes only)."""
+
+    event_gaps: list[int]
+    sleep_time: list[int]
+    latency: list[int]
+    callbacks_called: list[int]
+    wake_count: list[int]
+    processing_time: dict[str, list[int]]  # by attribute name, sorted
+
+
+def server_columns(samples: Sequence[PublisherSample]) -> ServerColumns:
+    return ServerColumns(
+        [s.micros_since_last_event for s in samples if s.micros_since_last_event is not None],
+        [s.push_event_micros for s in samples],
+    )
+
+
+def client_columns(samples: Sequence[SubscriberSample]) -> ClientColumns:
+    processed = [s for s in samples if not s.discarded]
+    by_attribute: dict[str, list[int]] = defaultdict(list)
+    for sample in processed:
+        by_attribute[sample.attr_name].append(sample.process_micros)
+    return ClientColumns(
+        event_gaps=[
+            s.micros_since_last_event for s in processed if s.micros_since_last_event is not None
+        ],
+        sleep_time=[s.sleep_micros for s in processed],
+        latency=[
+            s.first_callback_latency_micros
+            for s in processed
+            if s.first_callback_latency_micros is not None
+        ],
+        callbacks_called=[s.callback_count for s in samples],
+        wake_count=[s.wake_count for s in samples],
+        processing_time={name: by_attribute[name] for name in sorted(by_attribute)},
+    )
+
+
+def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTable | None:
+    """Server performance: Event Gaps and Push Time."""
+    if not samples:
+        return None
+    columns = server_columns(samples)
+    return _table(
+        samples,
+        timing_row("Event Gaps", columns.event_gaps),
+        timing_row("Push Time", columns.push_time),
+    )
+
+
+def subscriber_table(
+    samples: Sequence[SubscriberSample] | None, topics: Iterable[str] = ()
+) -> PerformanceTable | None:
+    """Client performance; discarded events are left out of the timing rows. `topics`, the
+    subscriptions of the process, tell how many streams each processing-time row covers."""
+    if not samples:
+        return None
+    columns = client_columns(samples)
+    rows = [
+        timing_row("Event Gaps", columns.event_gaps),
+        timing_row("Sleep Time", columns.sleep_time),
+        timing_row("Latency", columns.latency),
+        count_row("Callbacks called", columns.callbacks_called),
+        count_row("Wake Count", columns.wake_count),
+    ]
+    topics = tuple(topics)
+    for attr_name, micros in columns.processing_time.items():
+        row = timing_row(f"{attr_name} Processing Time", micros)
+        streams = sum(same_attribute(topic, attr_name) for topic in topics)
+        rows.append(row if row is None or streams <= 1 else replace(row, streams=streams))
+    return _table(samples, *rows)
+
+
+def _table(samples: Sequence[object], *rows: PerformanceRow | None) -> PerformanceTable:
+    return PerformanceTable(tuple(row for row in rows if row is not None), len(samples))

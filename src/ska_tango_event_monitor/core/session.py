@@ -1,0 +1,162 @@
+"""Consecutive snapshots of the monitored servers turned into reports (live or replayed)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ska_tango_event_monitor.core.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.core.findings import Analyser, Analysis, Finding, Unjudged
+from ska_tango_event_monitor.core.findings.model import Resubscription
+from ska_tango_event_monitor.core.flow import Backlog, ServerView, StreamRate
+from ska_tango_event_monitor.core.model import EventSystemState
+from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.parse import ReplyError, parse_reply
+from ska_tango_event_monitor.core.performance import (
+    PerformanceTable,
+    publisher_table,
+    subscriber_table,
+)
+
+
+@dataclass(frozen=True)
+class ServerPoll:
+    """One server's answer to one poll: the decoded reply, or why there is none."""
+
+    admin: str
+    devices: tuple[str, ...]
+    reply: Mapping[str, Any] | None = None
+    error: str | None = None
+    duration_s: float | None = None  # how long the query took, at most (None: no answer in time)
+
+    @property
+    def title(self) -> str:
+        """`dserver/X/y (from foo/bar/hw, mot01)`: the names typed for it, each once; none
+        when picked from the database or asked for by its admin device."""
+        admin = short_name(self.admin)
+        typed = dict.fromkeys(map(short_name, self.devices))  # in the order given
+        names = [name for name in typed if name.lower() != admin.lower()]
+        return f"{admin} (from {', '.join(names)})" if names else admin
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    time: datetime
+    polls: tuple[ServerPoll, ...]
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    admin: str
+    title: str
+    diff: ServerDiff | None = None
+    error: str | None = None
+    recovered_after: int = 0  # failed polls before this good one
+    server_performance: PerformanceTable | None = None
+    client_performance: PerformanceTable | None = None
+    pushed_rates: tuple[StreamRate, ...] = ()
+    processed_rates: tuple[StreamRate, ...] = ()
+    event_channels: Mapping[str, str] = field(default_factory=dict)  # admin -> ZMQ endpoint
+
+
+@dataclass(frozen=True)
+class SnapshotReport:
+    time: datetime
+    servers: tuple[ServerReport, ...]
+    findings: tuple[Finding, ...] | None = None  # None: no analysis asked for
+    backlogs: tuple[Backlog, ...] = ()
+    unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
+    resubscriptions: tuple[Resubscription, ...] = ()  # keep-alive ages, per subscription
+
+
+class MonitorSession:
+    """Keeps each server's last good state so that every snapshot is reported as a change.
+
+    With an `Analyser`, each report also carries event rates and findings.
+    """
+
+    def __init__(self, analyser: Analyser | None = None) -> None:
+        self.analyser = analyser
+        self._last_state: dict[str, EventSystemState] = {}
+        self._last_time: dict[str, datetime] = {}
+        self._failed_polls: dict[str, int] = {}
+
+    def last_state(self, admin: str) -> EventSystemState | None:
+        return self._last_state.get(admin)
+
+    def update(self, snapshot: Snapshot) -> SnapshotReport:
+        states = {poll.admin: self._parse(poll) for poll in snapshot.polls}
+        views = {
+            admin: self._view(admin, state, snapshot.time)
+            for admin, state in states.items()
+            if not isinstance(state, str)
+        }
+        reports = [self._report(poll, views.get(poll.admin), states) for poll in snapshot.polls]
+        findings, flows, unjudged, resubscriptions = None, (), (), ()
+        if self.analyser is not None:
+            failures = {a: s for a, s in states.items() if isinstance(s, str)}
+            analysis = self.analyser.analyse(
+                list(views.values()), failures, snapshot.time.timestamp()
+            )
+            findings, flows = analysis.findings, analysis.backlogs
+            unjudged, resubscriptions = analysis.unjudged, analysis.resubscriptions
+            reports = _with_rates(reports, analysis)
+        for view in views.values():
+            self._last_state[view.admin] = view.state
+            self._last_time[view.admin] = snapshot.time
+        return SnapshotReport(
+            snapshot.time, tuple(reports), findings, flows, unjudged, resubscriptions
+        )
+
+    @staticmethod
+    def _parse(poll: ServerPoll) -> EventSystemState | str:
+        """The state, or why there is none."""
+        if poll.reply is None:
+            return poll.error or "no reply"
+        try:
+            return parse_reply(poll.reply)
+        except ReplyError as error:
+            return str(error)
+
+    def _view(self, admin: str, state: EventSystemState, time: datetime) -> ServerView:
+        last_time = self._last_time.get(admin)
+        elapsed = None if last_time is None else (time - last_time).total_seconds()
+        previous = self._last_state.get(admin)
+        return ServerView(admin, state, previous, elapsed, diff_states(previous, state))
+
+    def _report(
+        self, poll: ServerPoll, view: ServerView | None, states: dict[str, EventSystemState | str]
+    ) -> ServerReport:
+        if view is None:
+            self._failed_polls[poll.admin] = self._failed_polls.get(poll.admin, 0) + 1
+            return ServerReport(poll.admin, poll.title, error=str(states[poll.admin]))
+        state = view.state
+        return ServerReport(
+            admin=poll.admin,
+            title=poll.title,
+            diff=view.diff,
+            recovered_after=self._failed_polls.pop(poll.admin, 0),
+            server_performance=publisher_table(state.publisher_samples),
+            client_performance=subscriber_table(state.subscriber_samples, state.subscriptions),
+            event_channels=state.event_channels,
+        )
+
+
+def _with_rates(reports: list[ServerReport], analysis: Analysis) -> list[ServerReport]:
+    pushed: dict[str, list[StreamRate]] = defaultdict(list)
+    processed: dict[str, list[StreamRate]] = defaultdict(list)
+    for rate in analysis.pushed_rates:
+        pushed[rate.server].append(rate)
+    for rate in analysis.processed_rates:
+        processed[rate.server].append(rate)
+    return [
+        replace(
+            report,
+            pushed_rates=tuple(pushed.get(report.admin, ())),
+            processed_rates=tuple(processed.get(report.admin, ())),
+        )
+        for report in reports
+    ]

@@ -1,0 +1,47 @@
+"""Joining the two names of one event stream: `X.change` at the publisher, `X.idl5_change`
+at the subscriber (the ZMQ topic), with or without `tango://host:port/` and `#dbase=no`."""
+
+from __future__ import annotations
+
+import functools
+
+from ska_tango_event_monitor.core.names import short_name
+
+_WIRE_PREFIX = "idl5_"
+
+
+@functools.lru_cache(maxsize=65536)  # the same few names come back every poll
+def stream_key(name: str) -> str:
+    """The same key for a publisher stream and the subscriber topics of that stream."""
+    base, _, event_type = short_name(name).rpartition(".")
+    return f"{base.lower()}.{event_type.removeprefix(_WIRE_PREFIX)}"
+
+
+@functools.lru_cache(maxsize=65536)
+def attribute_name(name: str) -> str:
+    """`foo/bar/hw/position` of `tango://h:1/foo/bar/hw/position.idl5_change`."""
+    return short_name(name).rpartition(".")[0]
+
+
+def host_of(name: str) -> str | None:
+    """`h` of `tango://h:1/...`, None without a prefix."""
+    if not name.lower().startswith("tango://"):
+        return None
+    return name[len("tango://") :].split("/", 1)[0].rsplit(":", 1)[0]
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in ("localhost", "::1", "[::1]")
+
+
+# cppTango cuts the attribute name of a sample to 31 characters
+_SAMPLE_NAME_LENGTH = 31
+
+
+def same_attribute(name: str, sampled: str) -> bool:
+    """Whether a stream or topic is of the attribute a performance sample names (`attr_name`:
+    the attribute alone, without its device, cut to 31 characters)."""
+    attribute = stream_key(name).rpartition(".")[0].rpartition("/")[2]
+    if len(sampled) >= _SAMPLE_NAME_LENGTH:
+        return attribute.startswith(sampled.lower())
+    return attribute == sampled.lower()

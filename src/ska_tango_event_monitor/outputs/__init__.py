@@ -1,0 +1,1 @@
+"""Where snapshot reports go: the text report, JSON lines, the HTML report."""

@@ -1,0 +1,72 @@
+"""`--report FILE.html`: a run as one self-contained page of charts and findings.
+
+Pure: `render_html` turns a `ReportHistory` and the run's `FindingsLog` into text. The page
+needs no network to open: inline CSS and SVG drawn here, no script, font or image to fetch.
+Every text taken from the data (device names, streams, messages) is escaped. The charts are
+drawn by `html_chart` (axes, lines, legends in `html_axes`, `html_lines`), the sections by
+`html_server` and `html_findings`; colours and the style sheet are in `html_style`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.outputs.html.chart import Chart
+from ska_tango_event_monitor.outputs.html.colours import Colours
+from ska_tango_event_monitor.outputs.html.findings import badge, findings_section
+from ska_tango_event_monitor.outputs.html.history import ReportHistory
+from ska_tango_event_monitor.outputs.html.lines import Line
+from ska_tango_event_monitor.outputs.html.server import MAX_COMPARED, MAX_LINES, server_section
+from ska_tango_event_monitor.outputs.html.style import CSS, PAGE, PALETTE, SEVERITY_COLOURS
+from ska_tango_event_monitor.outputs.html.time_axis import TimeAxis
+
+__all__ = [
+    "MAX_COMPARED",
+    "MAX_LINES",
+    "PALETTE",
+    "SEVERITY_COLOURS",
+    "Chart",
+    "Line",
+    "TimeAxis",
+    "render_html",
+]
+
+
+def render_html(history: ReportHistory, findings: FindingsLog, title: str) -> str:
+    """The whole page; `findings` is the log the run kept of the same reports."""
+    axis = TimeAxis.of(history.times) if history.times else None
+    colours = Colours()
+    sections = [
+        _header(history, findings, title),
+        findings_section(history, findings, axis),
+        *(server_section(s, history, axis, colours) for s in history.servers.values()),
+    ]
+    return PAGE.format(title=escape(title), css=CSS, body="\n".join(sections))
+
+
+def _header(history: ReportHistory, log: FindingsLog, title: str) -> str:
+    if history.times:
+        first, last = min(history.times), max(history.times)
+        span = (last - first).total_seconds()
+        what = (
+            f"{len(history.times)} snapshot(s) from {first:%Y-%m-%d %H:%M:%S} "
+            f"to {last:%Y-%m-%d %H:%M:%S} ({_duration(span)}), {len(history.servers)} server(s)"
+        )
+    else:
+        what = "No snapshots were recorded."
+    worst = f" · worst finding: {badge(log.worst)}" if log.worst is not None else ""
+    guide = (
+        '<p class="guide">Charts share the time axis. Dashed: the publisher\'s rate on the same '
+        "stream, or the 90th percentile. ▲ under the axis: findings raised (colour: severity); "
+        "grey band: no reply.</p>"
+        if history.times
+        else ""
+    )
+    return f'<header><h1>{escape(title)}</h1><p class="meta">{what}{worst}</p>{guide}</header>'
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"

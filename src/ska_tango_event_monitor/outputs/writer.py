@@ -1,0 +1,87 @@
+"""Where snapshot reports go: text or JSON lines on stdout, findings kept for the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from ska_tango_event_monitor.core.findings import Severity
+from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.session import SnapshotReport
+from ska_tango_event_monitor.outputs.files import (
+    OutputFileError,
+    cannot_write,
+    replace_atomically,
+)
+from ska_tango_event_monitor.outputs.html.history import ReportHistory
+from ska_tango_event_monitor.outputs.html.report import render_html
+from ska_tango_event_monitor.outputs.json_lines import dumps, summary_to_json
+from ska_tango_event_monitor.outputs.text import (
+    SNAPSHOT_SEPARATOR,
+    render_snapshot,
+    render_summary,
+)
+
+
+class ReportWriter:
+    def __init__(
+        self,
+        stdout: TextIO,
+        output_format: str = "text",
+        analysis: bool = True,
+        html_path: Path | None = None,
+        title: str = "",
+    ) -> None:
+        self._stdout = stdout
+        self._json = output_format == "json"
+        self._analysis = analysis
+        self.findings = FindingsLog()
+        self._written = 0
+        self._html_path, self._title = html_path, title
+        self._history = ReportHistory() if html_path is not None else None
+
+    def write(self, report: SnapshotReport) -> None:
+        if report.findings is not None:
+            servers = [short_name(server.admin) for server in report.servers]
+            self.findings.add(report.time, report.findings, report.unjudged, servers)
+        if self._history is not None:
+            self._history.add(report)
+        if self._json:
+            text = dumps(report)
+        else:
+            text = (SNAPSHOT_SEPARATOR if self._written else "") + render_snapshot(report)
+        self._written += 1
+        self._print(text)
+
+    def finish(self) -> None:
+        """The summary of findings, then the HTML report (ReportFileError if it cannot be
+        written), once at the end of a run."""
+        if self._analysis and self.findings.snapshots:
+            if self._json:
+                self._print(summary_to_json(self.findings))
+            else:
+                self._print(SNAPSHOT_SEPARATOR + render_summary(self.findings))
+        if self._history is not None and self._html_path is not None:
+            write_html(self._html_path, render_html(self._history, self.findings, self._title))
+
+    def failed(self, fail_on: Severity | None) -> bool:
+        """A finding at or above `fail_on` was raised."""
+        worst = self.findings.worst
+        return fail_on is not None and worst is not None and worst >= fail_on
+
+    def _print(self, text: str) -> None:
+        self._stdout.write(text + "\n")
+        self._stdout.flush()
+
+
+class ReportFileError(OutputFileError):
+    """The HTML report cannot be written."""
+
+
+def write_html(path: Path, html: str) -> None:
+    """Atomically: a reader never sees half a report."""
+    try:
+        replace_atomically(path, html.encode("utf-8"))
+    except OSError as error:
+        raise ReportFileError(cannot_write("report", path, error)) from None

@@ -1,0 +1,41 @@
+"""The Prometheus exporter as the polling loop sees it: started once, updated every poll."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ska_tango_event_monitor.core.session import MonitorSession, Snapshot, SnapshotReport
+
+
+class MetricsExport:
+    """`--prometheus [HOST:]PORT` and `--prometheus-textfile FILE`; raises PrometheusError."""
+
+    def __init__(self, options: argparse.Namespace) -> None:
+        from ska_tango_event_monitor.prometheus import collector
+
+        collector.require_prometheus_client()
+        self._prometheus = collector
+        self._latest = collector.LatestSnapshot()
+        self._registry = collector.make_registry(self._latest)
+        self._textfile: Path | None = options.prometheus_textfile  # checked by run.py
+        self.server: Any = None
+        if options.prometheus:
+            self.server = collector.serve(options.prometheus, self._registry)
+
+    def update(self, snapshot: Snapshot, report: SnapshotReport, session: MonitorSession) -> None:
+        states = {p.admin: s for p in snapshot.polls if (s := session.last_state(p.admin))}
+        self._latest.update(snapshot, report, states)
+        if self._textfile is not None:
+            self._prometheus.write_textfile(self._textfile, self._registry)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+def wanted(options: argparse.Namespace) -> bool:
+    return bool(
+        getattr(options, "prometheus", None) or getattr(options, "prometheus_textfile", None)
+    )

@@ -1,0 +1,121 @@
+"""One polling round over all monitored servers, and switching performance monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ska_tango_event_monitor.core.parse import ReplyError, decode_reply
+from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.tango.client import (
+    AdminDevice,
+    MonitoredServer,
+    describe_failure,
+    is_unsupported,
+)
+from ska_tango_event_monitor.tango.parallel import Deferred, NotArrived, Outcome, ParallelCalls
+
+Reply = dict[str, Any]  # a decoded QueryEventSystem reply
+UNSUPPORTED = "has no QueryEventSystem command: its server runs Tango older than 10.1"
+
+
+class Monitor:
+    """Queries every server at once each round; no server delays another beyond `timeout`."""
+
+    def __init__(
+        self,
+        servers: Sequence[MonitoredServer],
+        timeout_s: float,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.timeout_s = timeout_s
+        self._now = now
+        self._admins: dict[str, AdminDevice] = {}
+        self._queries: dict[str, Deferred[Reply]] = {}
+        self._calls: ParallelCalls[str] = ParallelCalls()
+        self.unsupported: set[str] = set()
+        self.perf_enabled: set[str] = set()
+        self.set_servers(servers)
+
+    def set_servers(self, servers: Sequence[MonitoredServer]) -> None:
+        """Monitor these servers from the next poll on (discovery adds and drops some)."""
+        self.servers = tuple(servers)
+        admins = {s.admin for s in servers}
+        self._admins = {a: self._admins.get(a) or AdminDevice(a, self.timeout_s) for a in admins}
+        self._queries = {a: self._queries.get(a) or _query(self._admins[a]) for a in admins}
+        self._calls.retain(admins)
+        self.perf_enabled &= admins
+
+    def poll(self) -> Snapshot:
+        time = self._now()
+        outcomes = self._calls.call_all(self._queries, self.timeout_s)
+        return Snapshot(time, tuple(self._server_poll(s, outcomes[s.admin]) for s in self.servers))
+
+    def _server_poll(self, server: MonitoredServer, outcome: Outcome[Reply]) -> ServerPoll:
+        admin, devices, duration = server.admin, server.devices, outcome.duration_s
+        if not outcome.ok:
+            error = self._failure(admin, outcome)
+            return ServerPoll(admin, devices, error=error, duration_s=duration)
+        self.unsupported.discard(admin)
+        return ServerPoll(admin, devices, reply=outcome.value, duration_s=duration)
+
+    def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
+        if outcome.pending_for is not None:
+            pending = outcome.pending_for
+            return f"no reply within {self.timeout_s:g} s (call pending for {pending:.1f} s)"
+        assert outcome.error is not None
+        if isinstance(outcome.error, ReplyError):
+            return str(outcome.error)
+        if is_unsupported(outcome.error):
+            self.unsupported.add(admin)
+            return f"{admin} {UNSUPPORTED}"
+        return describe_failure(outcome.error)
+
+    def set_perf_monitoring(self, enabled: bool, admins: Sequence[str]) -> dict[str, str]:
+        """Switch perf monitoring on or off where asked; returns the failures by server."""
+        calls = {
+            admin: (lambda device=self._admins[admin]: device.set_perf_monitoring(enabled))
+            for admin in admins
+        }
+        failures = {}
+        for admin, outcome in self._calls.call_all(calls, self.timeout_s).items():
+            if outcome.ok:
+                (self.perf_enabled.add if enabled else self.perf_enabled.discard)(admin)
+            elif outcome.error is not None:  # not the poll: says nothing of QueryEventSystem
+                failures[admin] = describe_failure(outcome.error)
+            else:
+                failures[admin] = f"no reply within {self.timeout_s:g} s"
+        return failures
+
+    def close(self) -> None:
+        """End the worker threads (a call still in flight ends on its own timeout)."""
+        self._calls.close()
+
+    def admins_needing_perf(self, snapshot: Snapshot) -> list[str]:
+        """Servers whose reply shows perf off although we asked for it (e.g. a restart)."""
+        return [poll.admin for poll in snapshot.polls if poll.reply and _perf_off(poll.reply)]
+
+
+def _query(device: AdminDevice) -> Deferred[Reply]:
+    """QueryEventSystem, decoded as soon as it arrives; also in halves (send, then receive
+    or take), so that one thread can call every server at once."""
+
+    def call() -> Reply:
+        return decode_reply(device.query_event_system() or "")
+
+    def receive(ticket: object) -> Reply:  # waits for the answer or the proxy's timeout
+        return decode_reply(device.receive_query(ticket) or "")
+
+    def take(ticket: object) -> Reply:
+        text = device.take_query(ticket)
+        if text is None:
+            raise NotArrived
+        return decode_reply(text)
+
+    return Deferred(call, device.send_query, receive, take)
+
+
+def _perf_off(reply: Mapping[str, Any]) -> bool:
+    sides = [reply.get("server"), reply.get("client")]
+    return any(isinstance(side, Mapping) and side.get("perf") is None for side in sides)
