@@ -224,14 +224,14 @@ def test_detached_server_is_stopped_by_its_record(tmp_path: Path) -> None:
 def test_database_retries_when_its_free_port_was_taken_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ska_tango_event_monitor.local_tango as local_tango
+    from ska_tango_event_monitor.local_tango import ports as local_ports
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         ports = iter([taken.getsockname()[1]])
-        real_free_port = local_tango.free_port
+        real_free_port = local_ports.free_port
         monkeypatch.setattr(
-            local_tango, "free_port", lambda host: next(ports, None) or real_free_port(host)
+            local_ports, "free_port", lambda host: next(ports, None) or real_free_port(host)
         )
         with LocalTangoDatabase(log_path=tmp_path / "db.log") as db:
             assert db.port != taken.getsockname()[1]

@@ -184,7 +184,7 @@ def test_a_recording_written_in_place_needs_no_writable_folder(
 def test_in_a_read_only_folder_a_recording_can_be_written_in_place_but_no_report(
     tmp_path: Path,
 ) -> None:
-    from ska_tango_event_monitor.outputs.files import OutputFileError, check_writable
+    from ska_tango_event_monitor.files import OutputFileError, check_writable
 
     folder = tmp_path / "read-only"
     folder.mkdir()

@@ -2,6 +2,6 @@
 
 import sys
 
-from ska_tango_event_monitor.cli.main import main
+from ska_tango_event_monitor.cli import main
 
 sys.exit(main())

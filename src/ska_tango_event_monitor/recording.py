@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
-from ska_tango_event_monitor.outputs.files import cannot_write
+from ska_tango_event_monitor.files import cannot_write
 
 RECORDING_VERSION = 1
 _STREAM_COMPRESSORS = {".bz2": bz2.compress, ".xz": lzma.compress}

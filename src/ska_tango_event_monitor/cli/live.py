@@ -9,18 +9,18 @@ import threading
 import time
 from collections.abc import Iterator
 
-from ska_tango_event_monitor.cli.exit_status import ExitStatus
-from ska_tango_event_monitor.cli.main import (
+from ska_tango_event_monitor.cli.common import (
     Environment,
     fail,
     final_status,
     session_for,
     writer_for,
 )
+from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot, SnapshotReport
-from ska_tango_event_monitor.outputs.files import OutputFileError, check_writable
+from ska_tango_event_monitor.files import OutputFileError, check_writable
 from ska_tango_event_monitor.outputs.writer import ReportWriter
-from ska_tango_event_monitor.prometheus.export import MetricsExport, wanted
+from ska_tango_event_monitor.prometheus.export import MetricsExport
 from ska_tango_event_monitor.recording import Recorder, RecordingError
 from ska_tango_event_monitor.tango.client import (
     ConfigurationError,
@@ -53,7 +53,11 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     except (RecordingError, OutputFileError) as error:
         return fail(env, str(error), ExitStatus.RECORDING_ERROR)
     try:
-        export = MetricsExport(options) if wanted(options) else None
+        export = (
+            MetricsExport(options.prometheus, options.prometheus_textfile)
+            if options.prometheus or options.prometheus_textfile
+            else None
+        )
     except Exception as error:  # PrometheusError, imported only when asked for
         if recorder is not None:
             recorder.close()

@@ -6,18 +6,15 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import IO, Any, NoReturn, TextIO
+from collections.abc import Sequence
+from typing import IO, Any, NoReturn
 
 from ska_tango_event_monitor import __version__
+from ska_tango_event_monitor.cli.common import PROG, Environment
 from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.cli.exporter_options import check_exporter_options
 from ska_tango_event_monitor.cli.findings_options import (
     add_analysis_arguments,
-    fail_on,
-    thresholds,
 )
 from ska_tango_event_monitor.cli.options import (
     DEFAULT_PERIOD_S,
@@ -26,10 +23,6 @@ from ska_tango_event_monitor.cli.options import (
     add_polling_arguments,
     add_server_arguments,
 )
-from ska_tango_event_monitor.core.findings import Analyser
-from ska_tango_event_monitor.core.session import MonitorSession
-from ska_tango_event_monitor.outputs.files import check_writable
-from ska_tango_event_monitor.outputs.writer import ReportFileError, ReportWriter
 
 __all__ = [
     "DEFAULT_PERIOD_S",
@@ -38,17 +31,10 @@ __all__ = [
     "PROG",
     "Environment",
     "build_parser",
-    "fail",
-    "fail_on",
-    "final_status",
     "main",
     "parse_args",
-    "session_for",
-    "thresholds",
-    "writer_for",
 ]
 
-PROG = "ska-tango-event-monitor"
 
 EPILOG = f"""\
 example:
@@ -72,15 +58,6 @@ server, 5 server without QueryEventSystem (Tango < 10.1), 6 recording, --report 
 --prometheus-textfile not writable (or recording not readable), 7 --fail-on: such a finding
 was raised, 8 --prometheus: no prometheus_client, bad address or port in use.
 """
-
-
-@dataclass
-class Environment:
-    """What the command talks to, injectable for tests."""
-
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    now: Callable[[], datetime] = datetime.now
 
 
 class _Parser(argparse.ArgumentParser):
@@ -179,35 +156,3 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except Exception as error:  # a bug of ours: one line, not a traceback
         env.stderr.write(f"{PROG}: error: unexpected {type(error).__name__}: {error}\n")
         return ExitStatus.ERROR
-
-
-def session_for(options: argparse.Namespace) -> MonitorSession:
-    return MonitorSession(None if options.no_analysis else Analyser(thresholds(options)))
-
-
-def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
-    """Raises ReportFileError when --report cannot be written."""
-    if options.report is not None:
-        check_writable(options.report, "report", ReportFileError)
-    source = options.replay.name if options.replay else " ".join(options.devices or options.server)
-    return ReportWriter(
-        env.stdout,
-        options.format,
-        analysis=not options.no_analysis,
-        html_path=options.report,
-        title=source or "all servers",
-    )
-
-
-def final_status(writer: ReportWriter, options: argparse.Namespace, env: Environment) -> int:
-    """The summary and the HTML report written; the exit status of a finished run."""
-    try:
-        writer.finish()
-    except ReportFileError as error:
-        return fail(env, str(error), ExitStatus.RECORDING_ERROR)
-    return ExitStatus.FINDINGS if writer.failed(fail_on(options)) else ExitStatus.OK
-
-
-def fail(env: Environment, message: str, status: ExitStatus) -> int:
-    env.stderr.write(f"{PROG}: error: {message}\n")
-    return status

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ska_tango_event_monitor.cli.exit_status import ExitStatus
-from ska_tango_event_monitor.cli.main import (
+from ska_tango_event_monitor.cli.common import (
     Environment,
     fail,
     final_status,
     session_for,
     writer_for,
 )
+from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.outputs.writer import ReportFileError
 from ska_tango_event_monitor.recording import RecordingError, read_recording
 

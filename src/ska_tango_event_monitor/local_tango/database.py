@@ -11,8 +11,8 @@ from pathlib import Path
 
 import tango
 
-# the package, not .ports: free_port is looked up where tests substitute it
-from ska_tango_event_monitor import local_tango
+# the module, not its function: free_port is looked up where a test substitutes it
+from ska_tango_event_monitor.local_tango import ports
 from ska_tango_event_monitor.local_tango.device_server import DeviceServerProcess
 from ska_tango_event_monitor.local_tango.errors import LocalTangoError
 from ska_tango_event_monitor.local_tango.lifecycle import StartedInWithBlock
@@ -157,7 +157,7 @@ class LocalTangoDatabase(StartedInWithBlock):
                     raise
 
     def _launch(self, log_path: Path) -> DeviceServerProcess:
-        port = self._requested_port or local_tango.free_port(self.host)
+        port = self._requested_port or ports.free_port(self.host)
         self.process = self._make_process(port, log_path)
         self._port = port
         return self.process.start()

@@ -9,7 +9,7 @@ from ska_tango_event_monitor.core.findings import Severity
 from ska_tango_event_monitor.core.findings_log import FindingsLog
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.session import SnapshotReport
-from ska_tango_event_monitor.outputs.files import (
+from ska_tango_event_monitor.files import (
     OutputFileError,
     cannot_write,
     replace_atomically,

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ska_tango_event_monitor.outputs.files import cannot_write, replace_atomically
+from ska_tango_event_monitor.files import cannot_write, replace_atomically
 from ska_tango_event_monitor.prometheus.address import DEFAULT_HOST, parse_address
 from ska_tango_event_monitor.prometheus.errors import (
     AddressError,

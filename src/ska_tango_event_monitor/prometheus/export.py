@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,17 @@ from ska_tango_event_monitor.core.session import MonitorSession, Snapshot, Snaps
 class MetricsExport:
     """`--prometheus [HOST:]PORT` and `--prometheus-textfile FILE`; raises PrometheusError."""
 
-    def __init__(self, options: argparse.Namespace) -> None:
+    def __init__(self, address: str | None, textfile: Path | None) -> None:
         from ska_tango_event_monitor.prometheus import collector
 
         collector.require_prometheus_client()
         self._prometheus = collector
         self._latest = collector.LatestSnapshot()
         self._registry = collector.make_registry(self._latest)
-        self._textfile: Path | None = options.prometheus_textfile  # checked by run.py
+        self._textfile = textfile  # checked before the first poll by the command line
         self.server: Any = None
-        if options.prometheus:
-            self.server = collector.serve(options.prometheus, self._registry)
+        if address:
+            self.server = collector.serve(address, self._registry)
 
     def update(self, snapshot: Snapshot, report: SnapshotReport, session: MonitorSession) -> None:
         states = {p.admin: s for p in snapshot.polls if (s := session.last_state(p.admin))}
@@ -33,9 +32,3 @@ class MetricsExport:
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
-
-
-def wanted(options: argparse.Namespace) -> bool:
-    return bool(
-        getattr(options, "prometheus", None) or getattr(options, "prometheus_textfile", None)
-    )

@@ -20,7 +20,7 @@ from ska_tango_event_monitor.tutorial.device_proxy import proxy
 from ska_tango_event_monitor.tutorial.errors import TutorialError
 
 MONITOR_SCRIPT = "ska-tango-event-monitor"
-MONITOR_MODULE = "ska_tango_event_monitor.cli.main"
+MONITOR_MODULE = "ska_tango_event_monitor"
 
 
 def monitor_command() -> list[str]:

@@ -1,0 +1,61 @@
+"""What the live run and the replay share: the environment, the session, the writer, the
+exit status of a finished run and the one-line error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+
+from ska_tango_event_monitor.cli.exit_status import ExitStatus
+from ska_tango_event_monitor.cli.findings_options import fail_on, thresholds
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.session import MonitorSession
+from ska_tango_event_monitor.files import check_writable
+from ska_tango_event_monitor.outputs.writer import ReportFileError, ReportWriter
+
+PROG = "ska-tango-event-monitor"
+
+
+@dataclass
+class Environment:
+    """What the command talks to, injectable for tests."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    now: Callable[[], datetime] = datetime.now
+
+
+def session_for(options: argparse.Namespace) -> MonitorSession:
+    return MonitorSession(None if options.no_analysis else Analyser(thresholds(options)))
+
+
+def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
+    """Raises ReportFileError when --report cannot be written."""
+    if options.report is not None:
+        check_writable(options.report, "report", ReportFileError)
+    source = options.replay.name if options.replay else " ".join(options.devices or options.server)
+    return ReportWriter(
+        env.stdout,
+        options.format,
+        analysis=not options.no_analysis,
+        html_path=options.report,
+        title=source or "all servers",
+    )
+
+
+def final_status(writer: ReportWriter, options: argparse.Namespace, env: Environment) -> int:
+    """The summary and the HTML report written; the exit status of a finished run."""
+    try:
+        writer.finish()
+    except ReportFileError as error:
+        return fail(env, str(error), ExitStatus.RECORDING_ERROR)
+    return ExitStatus.FINDINGS if writer.failed(fail_on(options)) else ExitStatus.OK
+
+
+def fail(env: Environment, message: str, status: ExitStatus) -> int:
+    env.stderr.write(f"{PROG}: error: {message}\n")
+    return status
