@@ -117,7 +117,7 @@ def _poll_loop(
             report = SnapshotReport(snapshot.time, ())
         if export is not None:  # with no server, it shows none (not the last ones as up)
             try:
-                export.update(snapshot, report, session)
+                export.update(snapshot, report)
             except Exception as error:  # a PrometheusError (imported only when asked for)
                 return fail(env, str(error), _exporter_status(error))
         if options.count and snapshots >= options.count:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample
@@ -21,17 +21,30 @@ S = TypeVar("S")
 
 @dataclass(frozen=True)
 class PerformanceRow:
+    """One row of a `--monitor` table: its numbers in `unit`, and what they are as data, so
+    that charts and exporters never read the label."""
+
     label: str
     unit: str | None
     summary: Summary
     # a processing-time row covers every subscribed stream of its attribute name: cppTango's
     # samples carry the attribute name only, not the device
     streams: int = 1
+    column: str = field(default="", metadata={"export": False})  # a `*Columns` field
+    attribute: str | None = field(default=None, metadata={"export": False})  # processing time
+    seconds_per_unit: float | None = field(
+        default=None, metadata={"export": False}
+    )  # None: a count
 
     @property
     def title(self) -> str:
         shared = f" ({self.streams} streams)" if self.streams > 1 else ""
         return self.label + shared + ("" if self.unit is None else f" [{self.unit}]")
+
+    def in_seconds(self, value: float) -> float:
+        """A value of this timing row in seconds."""
+        assert self.seconds_per_unit is not None, f"{self.label} is a count"
+        return value * self.seconds_per_unit
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,13 @@ class PerformanceTable:
         return self.sample_count >= SAMPLE_RING_SIZE
 
 
-def timing_row(label: str, micros: Iterable[float | None]) -> PerformanceRow | None:
+def timing_row(
+    label: str,
+    micros: Iterable[float | None],
+    column: str = "",
+    attribute: str | None = None,
+    streams: int = 1,
+) -> PerformanceRow | None:
     """A row of durations given in microseconds, shown in the unit that suits the mean."""
     summary = summarise([v for v in micros if v is not None])
     if summary is None:
@@ -58,12 +77,13 @@ def timing_row(label: str, micros: Iterable[float | None]) -> PerformanceRow | N
     unit, factor = next(
         ((unit, factor) for unit, factor in _UNITS if summary.mean * factor < 1000), _UNITS[-1]
     )
-    return PerformanceRow(label, unit, summary.scaled(factor))
+    scaled = summary.scaled(factor)
+    return PerformanceRow(label, unit, scaled, streams, column, attribute, 1e-6 / factor)
 
 
-def count_row(label: str, values: Iterable[float]) -> PerformanceRow | None:
+def count_row(label: str, values: Iterable[float], column: str = "") -> PerformanceRow | None:
     summary = summarise(list(values))
-    return None if summary is None else PerformanceRow(label, None, summary)
+    return None if summary is None else PerformanceRow(label, None, summary, column=column)
 
 
 class ServerColumns(NamedTuple):
@@ -120,8 +140,8 @@ def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTab
     columns = server_columns(samples)
     return _table(
         samples,
-        timing_row("Event Gaps", columns.event_gaps),
-        timing_row("Push Time", columns.push_time),
+        timing_row("Event Gaps", columns.event_gaps, "event_gaps"),
+        timing_row("Push Time", columns.push_time, "push_time"),
     )
 
 
@@ -134,17 +154,17 @@ def subscriber_table(
         return None
     columns = client_columns(samples)
     rows = [
-        timing_row("Event Gaps", columns.event_gaps),
-        timing_row("Sleep Time", columns.sleep_time),
-        timing_row("Latency", columns.latency),
-        count_row("Callbacks called", columns.callbacks_called),
-        count_row("Wake Count", columns.wake_count),
+        timing_row("Event Gaps", columns.event_gaps, "event_gaps"),
+        timing_row("Sleep Time", columns.sleep_time, "sleep_time"),
+        timing_row("Latency", columns.latency, "latency"),
+        count_row("Callbacks called", columns.callbacks_called, "callbacks_called"),
+        count_row("Wake Count", columns.wake_count, "wake_count"),
     ]
     topics = tuple(topics)
-    for attr_name, micros in columns.processing_time.items():
-        row = timing_row(f"{attr_name} Processing Time", micros)
-        streams = sum(same_attribute(topic, attr_name) for topic in topics)
-        rows.append(row if row is None or streams <= 1 else replace(row, streams=streams))
+    for name, micros in columns.processing_time.items():
+        streams = max(sum(same_attribute(topic, name) for topic in topics), 1)
+        label = f"{name} Processing Time"
+        rows.append(timing_row(label, micros, "processing_time", name, streams))
     return _table(samples, *rows)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from ska_tango_event_monitor.core.diff import ServerDiff, diff_states
@@ -70,6 +71,11 @@ class SnapshotReport:
     backlogs: tuple[Backlog, ...] = ()
     unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
     resubscriptions: tuple[Resubscription, ...] = ()  # keep-alive ages, per subscription
+    # the state of each server that answered, for outputs that show more than the changes
+    # (the exporter); not part of the JSON report
+    states: Mapping[str, EventSystemState] = field(
+        default_factory=lambda: MappingProxyType({}), metadata={"export": False}
+    )
 
 
 class MonitorSession:
@@ -94,21 +100,28 @@ class MonitorSession:
             for admin, state in states.items()
             if not isinstance(state, str)
         }
-        reports = [self._report(poll, views.get(poll.admin), states) for poll in snapshot.polls]
-        findings, flows, unjudged, resubscriptions = None, (), (), ()
+        analysis = Analysis()
         if self.analyser is not None:
             failures = {a: s for a, s in states.items() if isinstance(s, str)}
             analysis = self.analyser.analyse(
                 list(views.values()), failures, snapshot.time.timestamp()
             )
-            findings, flows = analysis.findings, analysis.backlogs
-            unjudged, resubscriptions = analysis.unjudged, analysis.resubscriptions
-            reports = _with_rates(reports, analysis)
+        pushed, processed = _by_server(analysis.pushed_rates), _by_server(analysis.processed_rates)
+        reports = tuple(
+            self._report(poll, views.get(poll.admin), states, pushed, processed)
+            for poll in snapshot.polls
+        )
         for view in views.values():
             self._last_state[view.admin] = view.state
             self._last_time[view.admin] = snapshot.time
         return SnapshotReport(
-            snapshot.time, tuple(reports), findings, flows, unjudged, resubscriptions
+            time=snapshot.time,
+            servers=reports,
+            findings=None if self.analyser is None else analysis.findings,
+            backlogs=analysis.backlogs,
+            unjudged=analysis.unjudged,
+            resubscriptions=analysis.resubscriptions,
+            states=MappingProxyType({admin: view.state for admin, view in views.items()}),
         )
 
     @staticmethod
@@ -128,7 +141,12 @@ class MonitorSession:
         return ServerView(admin, state, previous, elapsed, diff_states(previous, state))
 
     def _report(
-        self, poll: ServerPoll, view: ServerView | None, states: dict[str, EventSystemState | str]
+        self,
+        poll: ServerPoll,
+        view: ServerView | None,
+        states: dict[str, EventSystemState | str],
+        pushed: Mapping[str, tuple[StreamRate, ...]],
+        processed: Mapping[str, tuple[StreamRate, ...]],
     ) -> ServerReport:
         if view is None:
             self._failed_polls[poll.admin] = self._failed_polls.get(poll.admin, 0) + 1
@@ -141,22 +159,14 @@ class MonitorSession:
             recovered_after=self._failed_polls.pop(poll.admin, 0),
             server_performance=publisher_table(state.publisher_samples),
             client_performance=subscriber_table(state.subscriber_samples, state.subscriptions),
+            pushed_rates=pushed.get(poll.admin, ()),
+            processed_rates=processed.get(poll.admin, ()),
             event_channels=state.event_channels,
         )
 
 
-def _with_rates(reports: list[ServerReport], analysis: Analysis) -> list[ServerReport]:
-    pushed: dict[str, list[StreamRate]] = defaultdict(list)
-    processed: dict[str, list[StreamRate]] = defaultdict(list)
-    for rate in analysis.pushed_rates:
-        pushed[rate.server].append(rate)
-    for rate in analysis.processed_rates:
-        processed[rate.server].append(rate)
-    return [
-        replace(
-            report,
-            pushed_rates=tuple(pushed.get(report.admin, ())),
-            processed_rates=tuple(processed.get(report.admin, ())),
-        )
-        for report in reports
-    ]
+def _by_server(rates: tuple[StreamRate, ...]) -> dict[str, tuple[StreamRate, ...]]:
+    grouped: dict[str, list[StreamRate]] = defaultdict(list)
+    for rate in rates:
+        grouped[rate.server].append(rate)
+    return {server: tuple(found) for server, found in grouped.items()}

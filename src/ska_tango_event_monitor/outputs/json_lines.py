@@ -27,7 +27,11 @@ def dumps(report: SnapshotReport) -> str:
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata.get("export", True)
+        }
         return {**fields, **_derived(value)}
     if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple
         fields = {name: _plain(item) for name, item in value._asdict().items()}

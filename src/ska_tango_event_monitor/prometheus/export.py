@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ska_tango_event_monitor.core.session import MonitorSession, Snapshot, SnapshotReport
+from ska_tango_event_monitor.core.session import Snapshot, SnapshotReport
 
 
 class MetricsExport:
@@ -23,9 +23,8 @@ class MetricsExport:
         if address:
             self.server = collector.serve(address, self._registry)
 
-    def update(self, snapshot: Snapshot, report: SnapshotReport, session: MonitorSession) -> None:
-        states = {p.admin: s for p in snapshot.polls if (s := session.last_state(p.admin))}
-        self._latest.update(snapshot, report, states)
+    def update(self, snapshot: Snapshot, report: SnapshotReport) -> None:
+        self._latest.update(snapshot, report, report.states)
         if self._textfile is not None:
             self._prometheus.write_textfile(self._textfile, self._registry)
 

@@ -66,7 +66,7 @@ class LatestSnapshot:
         states: Mapping[str, EventSystemState],
     ) -> None:
         """After each poll: the snapshot, its report, and the state of each admin device
-        (e.g. `session.last_state(admin)`); only servers whose report has no error count."""
+        (`SnapshotReport.states`); only servers whose report has no error count."""
         with self._writing:
             self._state = next_state(self._state, snapshot, report, states)
 

@@ -18,11 +18,6 @@ from ska_tango_event_monitor.core.performance import PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.streams import stream_key
 
-# Seconds per unit of a timing row (`timing_row` picks μs, ms or s to suit the mean).
-SECONDS_PER_UNIT = {"μs": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
-PROCESSING_TIME = " Processing Time"
-WAKE_COUNT = "Wake Count"
-
 Point = tuple[int, float]  # (snapshot index, value)
 
 
@@ -118,20 +113,15 @@ class ServerHistory:
 
     def _add_client_performance(self, index: int, table: PerformanceTable | None) -> None:
         for row in table.rows if table else ():
-            if row.label == WAKE_COUNT:
+            if row.column == "wake_count":
                 self.wake_median.add(index, row.summary.median)
-                continue
-            to_seconds = SECONDS_PER_UNIT.get(row.unit or "")
-            if to_seconds is None:
-                continue
-            if row.label == "Latency":
-                self.latency_median.add(index, row.summary.median * to_seconds)
+            elif row.column == "latency":
+                self.latency_median.add(index, row.in_seconds(row.summary.median))
                 if (p90 := row.summary.percentiles.get(90)) is not None:
-                    self.latency_p90.add(index, p90 * to_seconds)
-            elif row.label.endswith(PROCESSING_TIME):
-                attribute = row.label.removesuffix(PROCESSING_TIME) or "?"
-                series = self.processing_ms.setdefault(attribute, Series())
-                series.add(index, row.summary.mean * to_seconds * 1e3)
+                    self.latency_p90.add(index, row.in_seconds(p90))
+            elif row.column == "processing_time":
+                series = self.processing_ms.setdefault(row.attribute or "?", Series())
+                series.add(index, row.in_seconds(row.summary.mean) * 1e3)
 
 
 def _add_rates(
