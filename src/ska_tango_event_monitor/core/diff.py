@@ -21,6 +21,13 @@ class CounterChange(NamedTuple):  # a named tuple: thousands are made per poll
         """A counter that only grows went down: the publishing process restarted."""
         return self.after < self.before
 
+    @property
+    def events(self) -> int:
+        """Events counted between the two polls. A counter that went back started again
+        from 0 when its process restarted (cppTango's counters do): the events since are its
+        new value. Every rate and finding counts events with this."""
+        return self.after if self.went_back else self.after - self.before
+
 
 def counter_change(before: int, after: int) -> CounterChange | None:
     return None if before == after else CounterChange(before, after)

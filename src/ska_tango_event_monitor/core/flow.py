@@ -45,32 +45,24 @@ class Backlog:
 
 
 def pushed_rates(view: ServerView) -> list[StreamRate]:
-    """Events pushed per second on each stream that moved forward."""
-    if view.previous is None or not view.elapsed_s:
+    """Events pushed per second on each stream that moved forward (from the diff's counts)."""
+    if view.previous is None or not view.elapsed_s or view.diff is None:
         return []
-    before = view.previous.publishers
     return [
-        StreamRate(
-            view.admin,
-            stream,
-            (publisher.next_counter - before[stream].next_counter) / view.elapsed_s,
-        )
-        for stream, publisher in sorted(view.state.publishers.items())
-        if stream in before and publisher.next_counter > before[stream].next_counter
+        StreamRate(view.admin, change.stream, change.last_pushed.events / view.elapsed_s)
+        for change in view.diff.published
+        if change.last_pushed.events > 0
     ]
 
 
 def processed_rates(view: ServerView) -> list[StreamRate]:
     """Events processed per second on each subscribed topic that moved forward."""
-    if view.previous is None or not view.elapsed_s:
+    if view.previous is None or not view.elapsed_s or view.diff is None:
         return []
-    before = view.previous.subscriptions
     return [
-        StreamRate(
-            view.admin, topic, (sub.event_count - before[topic].event_count) / view.elapsed_s
-        )
-        for topic, sub in sorted(view.state.subscriptions.items())
-        if topic in before and sub.event_count > before[topic].event_count
+        StreamRate(view.admin, change.topic, change.events_processed.events / view.elapsed_s)
+        for change in view.diff.changed_subscriptions
+        if change.events_processed is not None and change.events_processed.events > 0
     ]
 
 

@@ -85,7 +85,7 @@ class Analyser:
         for view in views:
             if view.admin not in self._windows:
                 self._windows[view.admin] = ServerWindow(self.thresholds.window_s)
-            self._windows[view.admin].add(time_s, view.state)
+            self._windows[view.admin].add(time_s, view.state, view.diff)
 
     def _server_verdicts(
         self, view: ServerView, pace: Pace, flows: Sequence[Backlog]

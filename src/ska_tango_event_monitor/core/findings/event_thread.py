@@ -49,7 +49,7 @@ def busy_fraction(view: ServerView, window: ServerWindow) -> tuple[float, str] |
     mean processing time, over the wall time. None when the samples do not cover the poll.
     """
     elapsed = view.elapsed_s
-    if not window.latest.covered or not elapsed or view.previous is None:
+    if not window.latest.covered or not elapsed or view.diff is None or view.previous is None:
         return None
     samples = [s for s in view.state.subscriber_samples or () if not s.discarded]
     processing = sum(s.process_micros for s in samples)
@@ -60,7 +60,7 @@ def busy_fraction(view: ServerView, window: ServerWindow) -> tuple[float, str] |
         return processing / (processing + waiting), (
             f"callbacks {processing / 1e6:.1f} s, waiting for events {waiting / 1e6:.1f} s"
         )
-    events = processed_since(view.previous, view.state)
+    events = processed_since(view.diff)
     mean = processing / len(samples)
     return min(events * mean / 1e6 / elapsed, 1.0), (
         f"{events} events x {duration(mean)} in callbacks over {elapsed:.1f} s; "

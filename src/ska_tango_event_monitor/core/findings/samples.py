@@ -33,18 +33,18 @@ def perf_samples(view: ServerView) -> Iterator[Finding]:
 def _samples_stolen(view: ServerView, server: str) -> Iterator[Finding]:
     """Far fewer samples than events. One missing sample is normal: cppTango does not
     return the sample of the callback that runs while QueryEventSystem is called."""
-    previous, state = view.previous, view.state
-    assert previous is not None
+    previous, state, diff = view.previous, view.state, view.diff
+    assert previous is not None and diff is not None
     sides = (
         (
             "pushed",
-            pushed_since(previous, state),
+            pushed_since(diff),
             previous.publisher_samples,
             state.publisher_samples,
         ),
         (
             "processed",
-            processed_since(previous, state),
+            processed_since(diff),
             previous.subscriber_samples,
             state.subscriber_samples,
         ),

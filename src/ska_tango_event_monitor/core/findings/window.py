@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice, pairwise
 
+from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.model import EventSystemState, SubscriberSample
 
 DEFAULT_SPAN_S = 30.0
@@ -26,6 +27,7 @@ class WindowPoll:
 
     time_s: float
     state: EventSystemState
+    diff: ServerDiff | None  # from the poll before (None for the first)
     # the subscriber samples cover the whole time since the poll before: perf monitoring was
     # already on then (the first reply after switching it on covers only part of the poll)
     covered: bool
@@ -39,7 +41,7 @@ class ServerWindow:
         self.span_s = span_s
         self.polls: deque[WindowPoll] = deque()
 
-    def add(self, time_s: float, state: EventSystemState) -> None:
+    def add(self, time_s: float, state: EventSystemState, diff: ServerDiff | None) -> None:
         last = self.polls[-1] if self.polls else None
         covered = (
             last is not None
@@ -47,7 +49,9 @@ class ServerWindow:
             and state.subscriber_samples is not None
         )
         elapsed = None if last is None else time_s - last.time_s
-        self.polls.append(WindowPoll(time_s, state, covered, elapsed))
+        self.polls.append(
+            WindowPoll(time_s, state, None if last is None else diff, covered, elapsed)
+        )
         while len(self.polls) > 2 and self.polls[1].time_s < time_s - self.span_s:
             self.polls.popleft()
 
@@ -88,7 +92,7 @@ class ServerWindow:
         gaps: list[int] = []
         events, seconds = 0, 0.0
         for before, poll in pairwise(self.polls):
-            moved = _pushes(before.state, poll.state)
+            moved = _pushes(poll.diff)
             if moved.get(stream, 0) <= 0 or not poll.elapsed_s:
                 continue
             events, seconds = events + moved[stream], seconds + poll.elapsed_s
@@ -113,11 +117,6 @@ class ServerWindow:
         return [set(poll.state.subscriptions) for poll in self.polls]
 
 
-def _pushes(before: EventSystemState, after: EventSystemState) -> dict[str, int]:
-    """Events pushed on each stream between two replies (negative: counter went back)."""
-    old = before.publishers
-    return {
-        stream: publisher.next_counter - old[stream].next_counter
-        for stream, publisher in after.publishers.items()
-        if stream in old
-    }
+def _pushes(diff: ServerDiff | None) -> dict[str, int]:
+    """Events pushed on each stream that moved between two replies (the diff's counts)."""
+    return {} if diff is None else {c.stream: c.last_pushed.events for c in diff.published}
