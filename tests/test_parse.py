@@ -255,3 +255,22 @@ def test_missing_sample_field_is_a_reply_error(replies, side: str, key: str) -> 
 def test_wrongly_typed_values_are_reply_errors(reply) -> None:
     with pytest.raises(ReplyError, match="malformed"):
         parse_reply(reply)
+
+
+@pytest.mark.parametrize(
+    ("server", "client", "off"),
+    [
+        ({"event_counters": {}, "perf": None}, None, True),  # publishes, perf off
+        ({"event_counters": {}, "perf": []}, None, False),
+        (None, {"event_callbacks": {}, "not_connected": [], "perf": None}, True),
+        (None, {"event_callbacks": {}, "not_connected": [], "perf": []}, False),
+        (None, None, False),  # neither side: nothing to switch on
+        ({"event_counters": {}, "perf": []}, {"event_callbacks": {}, "perf": None}, True),
+    ],
+)
+def test_perf_off_is_read_from_the_sides_the_process_has(
+    server: dict | None, client: dict | None, off: bool
+) -> None:
+    state = parse_reply({"version": 1, "server": server, "client": client})
+    assert (state.server_present, state.client_present) == (server is not None, client is not None)
+    assert state.perf_off is off

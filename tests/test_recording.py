@@ -261,3 +261,26 @@ def test_corrupt_compressed_data_is_a_recording_error(tmp_path: Path, suffix: st
     path.write_bytes(bytes(data))
     with pytest.raises(RecordingError, match="cannot read the recording"):
         list(read_recording(path))
+
+
+def test_a_reply_received_as_text_is_recorded_as_it_came(tmp_path: Path) -> None:
+    """No decode and encode round trip: the text is written as received (its own spacing
+    and non-ASCII characters kept); a text with line breaks is written re-encoded, on
+    one line."""
+    text = (
+        '{"version": 1,  "server": {"event_counters": {"a/b/c/é.change": 3}, "perf": null}, '
+        '"client": null}'
+    )
+    broken = '{"version": 1,\n "server": null, "client": null}'
+    polls = tuple(
+        ServerPoll(f"dserver/X/{i}", (), reply=json.loads(t), text=t)
+        for i, t in enumerate((text, broken))
+    )
+    path = tmp_path / "r.jsonl"
+    with Recorder(path) as recorder:
+        recorder.write(Snapshot(datetime(2026, 1, 1), polls))
+    [line] = path.read_text(encoding="utf-8").splitlines()
+    assert f'"reply":{text}}}' in line
+    assert '"reply":{"version":1,"server":null,"client":null}' in line
+    [snapshot] = read_recording(path)
+    assert [poll.reply for poll in snapshot.polls] == [json.loads(text), json.loads(broken)]

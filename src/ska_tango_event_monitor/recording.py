@@ -40,6 +40,30 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def snapshot_line(snapshot: Snapshot) -> str:
+    """One line of the recording; a reply received as text is written as it came (valid
+    JSON already), not decoded and encoded again."""
+    head = {
+        "recording": RECORDING_VERSION,
+        "time": snapshot.time.isoformat(timespec="microseconds"),
+    }
+    polls = ",".join(_poll_line(poll) for poll in snapshot.polls)
+    return _dumps(head)[:-1] + ',"servers":[' + polls + "]}\n"
+
+
+def _poll_line(poll: ServerPoll) -> str:
+    text = poll.text
+    if poll.reply is None or text is None or "\n" in text or "\r" in text:
+        return _dumps(_poll_to_json(poll))  # one line per poll: no raw line breaks
+    entry = _poll_to_json(poll)
+    del entry["reply"]
+    return _dumps(entry)[:-1] + ',"reply":' + text.strip() + "}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     entry: dict[str, Any] = {"admin": poll.admin, "devices": list(poll.devices)}
     if poll.duration_s is not None:
@@ -85,7 +109,7 @@ class Recorder:
             raise RecordingError(cannot_write("recording", path, error)) from None
 
     def write(self, snapshot: Snapshot) -> None:
-        line = json.dumps(snapshot_to_json(snapshot), separators=(",", ":")) + "\n"
+        line = snapshot_line(snapshot)
         try:
             if isinstance(self._file, io.TextIOBase):
                 self._file.write(line)

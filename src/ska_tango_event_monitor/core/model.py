@@ -78,3 +78,14 @@ class EventSystemState:
     event_channels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     publisher_samples: tuple[PublisherSample, ...] | None = None
     subscriber_samples: tuple[SubscriberSample, ...] | None = None
+    # the reply's "server" / "client" was an object, not null: the process published /
+    # subscribed (an empty publisher map cannot tell)
+    server_present: bool = False
+    client_present: bool = False
+
+    @property
+    def perf_off(self) -> bool:
+        """A side the process has carries no samples: performance monitoring is off."""
+        return (self.server_present and self.publisher_samples is None) or (
+            self.client_present and self.subscriber_samples is None
+        )

@@ -71,6 +71,8 @@ def _parse_state(
         event_channels=MappingProxyType(channels),
         publisher_samples=_samples(data.get("server"), _publisher_sample),
         subscriber_samples=_samples(data.get("client"), _subscriber_sample),
+        server_present=isinstance(data.get("server"), Mapping),
+        client_present=isinstance(data.get("client"), Mapping),
     )
 
 

@@ -25,13 +25,19 @@ from ska_tango_event_monitor.core.performance import (
 
 @dataclass(frozen=True)
 class ServerPoll:
-    """One server's answer to one poll: the decoded reply, or why there is none."""
+    """One server's answer to one poll: the decoded reply, or why there is none.
+
+    A live poll also carries the reply's text as received (the recording writes it as it
+    is) and its state, parsed once when it arrived.
+    """
 
     admin: str
     devices: tuple[str, ...]
     reply: Mapping[str, Any] | None = None
     error: str | None = None
     duration_s: float | None = None  # how long the query took, at most (None: no answer in time)
+    text: str | None = field(default=None, repr=False, compare=False)
+    state: EventSystemState | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -127,6 +133,8 @@ class MonitorSession:
     @staticmethod
     def _parse(poll: ServerPoll) -> EventSystemState | str:
         """The state, or why there is none."""
+        if poll.state is not None:
+            return poll.state
         if poll.reply is None:
             return poll.error or "no reply"
         try:

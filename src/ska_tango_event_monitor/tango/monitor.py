@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from ska_tango_event_monitor.core.parse import ReplyError, decode_reply
+from ska_tango_event_monitor.core.model import EventSystemState
+from ska_tango_event_monitor.core.parse import ReplyError, decode_reply, parse_reply
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.tango.client import (
     AdminDevice,
@@ -16,7 +17,16 @@ from ska_tango_event_monitor.tango.client import (
 )
 from ska_tango_event_monitor.tango.parallel import Deferred, NotArrived, Outcome, ParallelCalls
 
-Reply = dict[str, Any]  # a decoded QueryEventSystem reply
+
+class Reply(NamedTuple):
+    """A QueryEventSystem reply: its text as received, the decoded object, and its state
+    parsed once (None when the session will say why it cannot be read)."""
+
+    text: str
+    decoded: dict[str, Any]
+    state: EventSystemState | None
+
+
 UNSUPPORTED = "has no QueryEventSystem command: its server runs Tango older than 10.1"
 
 
@@ -58,7 +68,16 @@ class Monitor:
             error = self._failure(admin, outcome)
             return ServerPoll(admin, devices, error=error, duration_s=duration)
         self.unsupported.discard(admin)
-        return ServerPoll(admin, devices, reply=outcome.value, duration_s=duration)
+        reply = outcome.value
+        assert reply is not None
+        return ServerPoll(
+            admin,
+            devices,
+            reply=reply.decoded,
+            duration_s=duration,
+            text=reply.text,
+            state=reply.state,
+        )
 
     def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
         if outcome.pending_for is not None:
@@ -94,7 +113,7 @@ class Monitor:
 
     def admins_needing_perf(self, snapshot: Snapshot) -> list[str]:
         """Servers whose reply shows perf off although we asked for it (e.g. a restart)."""
-        return [poll.admin for poll in snapshot.polls if poll.reply and _perf_off(poll.reply)]
+        return [poll.admin for poll in snapshot.polls if poll.state and poll.state.perf_off]
 
 
 def _query(device: AdminDevice) -> Deferred[Reply]:
@@ -102,20 +121,25 @@ def _query(device: AdminDevice) -> Deferred[Reply]:
     or take), so that one thread can call every server at once."""
 
     def call() -> Reply:
-        return decode_reply(device.query_event_system() or "")
+        return _received(device.query_event_system() or "")
 
     def receive(ticket: object) -> Reply:  # waits for the answer or the proxy's timeout
-        return decode_reply(device.receive_query(ticket) or "")
+        return _received(device.receive_query(ticket) or "")
 
     def take(ticket: object) -> Reply:
         text = device.take_query(ticket)
         if text is None:
             raise NotArrived
-        return decode_reply(text)
+        return _received(text)
 
     return Deferred(call, device.send_query, receive, take)
 
 
-def _perf_off(reply: Mapping[str, Any]) -> bool:
-    sides = [reply.get("server"), reply.get("client")]
-    return any(isinstance(side, Mapping) and side.get("perf") is None for side in sides)
+def _received(text: str) -> Reply:
+    """Decoded and parsed once, in the worker that received it."""
+    decoded = decode_reply(text)
+    try:
+        state: EventSystemState | None = parse_reply(decoded)
+    except ReplyError:
+        state = None  # kept as decoded: the session reports why, the recording keeps it
+    return Reply(text, decoded, state)
