@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
@@ -63,6 +63,12 @@ class SubscriberSample(NamedTuple):
     callback_count: int
     wake_count: int
     discarded: bool
+
+
+def processed(samples: Iterable[SubscriberSample] | None) -> list[SubscriberSample]:
+    """The samples of events the callbacks processed: a discarded event (the same counter
+    twice) has no callback, so its times say nothing about the event thread's work."""
+    return [sample for sample in samples or () if not sample.discarded]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
-from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample
+from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample, processed
 from ska_tango_event_monitor.core.statistics import Summary, summarise
 from ska_tango_event_monitor.core.streams import same_attribute
 
@@ -113,18 +113,18 @@ def server_columns(samples: Sequence[PublisherSample]) -> ServerColumns:
 
 
 def client_columns(samples: Sequence[SubscriberSample]) -> ClientColumns:
-    processed = [s for s in samples if not s.discarded]
+    done = processed(samples)
     by_attribute: dict[str, list[int]] = defaultdict(list)
-    for sample in processed:
+    for sample in done:
         by_attribute[sample.attr_name].append(sample.process_micros)
     return ClientColumns(
         event_gaps=[
-            s.micros_since_last_event for s in processed if s.micros_since_last_event is not None
+            s.micros_since_last_event for s in done if s.micros_since_last_event is not None
         ],
-        sleep_time=[s.sleep_micros for s in processed],
+        sleep_time=[s.sleep_micros for s in done],
         latency=[
             s.first_callback_latency_micros
-            for s in processed
+            for s in done
             if s.first_callback_latency_micros is not None
         ],
         callbacks_called=[s.callback_count for s in samples],

@@ -1,10 +1,15 @@
-"""Durations as people read them: `812.0 µs`, `300.6 ms`, `6.1 s`."""
+"""Durations as people read them: `812.0 µs`, `300.6 ms`, `6.1 s`, `3 min`, `2.5 h`."""
 
 from __future__ import annotations
 
 
 def duration(micros: float) -> str:
-    """A duration given in microseconds, in the unit that suits it, one decimal."""
+    """A duration given in microseconds, in the unit that suits it."""
     if micros < 1e3:
         return f"{micros:.1f} µs"
-    return f"{micros / 1e3:.1f} ms" if micros < 1e6 else f"{micros / 1e6:.1f} s"
+    if micros < 1e6:
+        return f"{micros / 1e3:.1f} ms"
+    seconds = micros / 1e6
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"

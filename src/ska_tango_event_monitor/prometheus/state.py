@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from ska_tango_event_monitor.core.findings import Finding, Unjudged
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
-from ska_tango_event_monitor.core.model import EventSystemState
+from ska_tango_event_monitor.core.model import EventSystemState, processed
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.session import Snapshot, SnapshotReport
 from ska_tango_event_monitor.prometheus.names import (
@@ -121,9 +121,7 @@ def _observations(states: Mapping[str, EventSystemState]) -> dict[SeriesKey, lis
         for sample in state.publisher_samples or ():
             add(PUBLISHER_GAP, server, sample.micros_since_last_event)
             add(PUSH, server, sample.push_event_micros)
-        for sample in state.subscriber_samples or ():
-            if sample.discarded:
-                continue
+        for sample in processed(state.subscriber_samples):
             add(SUBSCRIBER_GAP, server, sample.micros_since_last_event)
             add(SLEEP, server, sample.sleep_micros)
             add(LATENCY, server, sample.first_callback_latency_micros)

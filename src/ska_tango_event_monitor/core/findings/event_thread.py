@@ -21,8 +21,9 @@ from ska_tango_event_monitor.core.findings.model import Finding, Severity, Thres
 from ska_tango_event_monitor.core.findings.pace import Pace
 from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import ServerView
+from ska_tango_event_monitor.core.model import processed
 from ska_tango_event_monitor.core.names import short_name
-from ska_tango_event_monitor.core.statistics import percentile
+from ska_tango_event_monitor.core.statistics import PERCENTILE_MIN_SAMPLES, percentile
 from ska_tango_event_monitor.core.units import duration
 
 _CULPRITS = 3  # attributes named when the event thread is saturated
@@ -51,7 +52,7 @@ def busy_fraction(view: ServerView, window: ServerWindow) -> tuple[float, str] |
     elapsed = view.elapsed_s
     if not window.latest.covered or not elapsed or view.diff is None or view.previous is None:
         return None
-    samples = [s for s in view.state.subscriber_samples or () if not s.discarded]
+    samples = processed(view.state.subscriber_samples)
     processing = sum(s.process_micros for s in samples)
     waiting = sum(s.sleep_micros for s in samples)
     if not samples or processing + waiting == 0:
@@ -76,9 +77,8 @@ def saturation(
         return
     busy, basis = measured
     by_attribute: dict[str, list[int]] = {}
-    for sample in view.state.subscriber_samples or ():
-        if not sample.discarded:
-            by_attribute.setdefault(sample.attr_name, []).append(sample.process_micros)
+    for sample in processed(view.state.subscriber_samples):
+        by_attribute.setdefault(sample.attr_name, []).append(sample.process_micros)
     worst = sorted(by_attribute.items(), key=lambda item: (-sum(item[1]), item[0]))[:_CULPRITS]
     culprits = "; ".join(_culprit(view, name, micros, pace) for name, micros in worst)
     yield Finding(
@@ -168,8 +168,8 @@ def latency(
 
 def _has_latency(view: ServerView) -> bool:
     return any(
-        s.first_callback_latency_micros is not None and not s.discarded
-        for s in view.state.subscriber_samples or ()
+        s.first_callback_latency_micros is not None
+        for s in processed(view.state.subscriber_samples)
     )
 
 
@@ -183,8 +183,8 @@ def _latency_evidence(
         if (
             values := [
                 s.first_callback_latency_micros / 1e6
-                for s in poll.state.subscriber_samples or ()
-                if s.first_callback_latency_micros is not None and not s.discarded
+                for s in processed(poll.state.subscriber_samples)
+                if s.first_callback_latency_micros is not None
             ]
         )
     ]
@@ -200,8 +200,8 @@ def _latency_evidence(
 
 def latency_measure(ordered: list[float]) -> tuple[float, str]:
     """The 90th percentile of sorted latencies from 10 of them, else the highest; and how
-    the finding says it (`p90 1.52 s`, `max 6.11 s (of 1)`)."""
-    if len(ordered) >= 10:
+    the finding says it (`p90 1.52 s`, `max 6.11 s (of 1)`); as the tables do."""
+    if len(ordered) >= PERCENTILE_MIN_SAMPLES[90]:
         high = percentile(ordered, 90)
         return high, f"p90 {high:.2f} s"
     return ordered[-1], f"max {ordered[-1]:.2f} s (of {len(ordered)})"
@@ -257,7 +257,8 @@ def _churn_effect(samples: list, window: ServerWindow, limits: Thresholds) -> st
     asleep = sum(s.sleep_micros for s in samples) / 1e6 / (window.covered_s() or 1.0)
     if latencies:
         high = latency_measure(latencies)[0]
-        label = f"{'p90' if len(latencies) >= 10 else 'max'} {duration(high * 1e6)}"
+        label = f"{'p90' if len(latencies) >= PERCENTILE_MIN_SAMPLES[90] else 'max'} "
+        label += duration(high * 1e6)
     else:
         high, label = 0.0, "not measured"
     effect = f"latency {label}, event thread asleep {min(asleep, 1.0):.0%} of the time"

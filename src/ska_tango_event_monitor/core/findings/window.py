@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import islice, pairwise
 
 from ska_tango_event_monitor.core.diff import ServerDiff
-from ska_tango_event_monitor.core.model import EventSystemState, SubscriberSample
+from ska_tango_event_monitor.core.model import EventSystemState, SubscriberSample, processed
 
 DEFAULT_SPAN_S = 30.0
 _MIN_GAPS = 3  # fewer gaps between pushes say too little about a stream's pace
@@ -71,10 +71,7 @@ class ServerWindow:
     def subscriber_samples(self) -> list[SubscriberSample]:
         """Processed (not discarded) samples of the covered polls, oldest first."""
         return [
-            sample
-            for poll in self.covered_polls()
-            for sample in poll.state.subscriber_samples or ()
-            if not sample.discarded
+            s for poll in self.covered_polls() for s in processed(poll.state.subscriber_samples)
         ]
 
     def covered_s(self) -> float:

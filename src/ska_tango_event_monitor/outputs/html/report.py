@@ -12,6 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.units import duration
 from ska_tango_event_monitor.outputs.html.chart import Chart
 from ska_tango_event_monitor.outputs.html.colours import Colours
 from ska_tango_event_monitor.outputs.html.findings import badge, findings_section
@@ -51,7 +52,8 @@ def _header(history: ReportHistory, log: FindingsLog, title: str) -> str:
         span = (last - first).total_seconds()
         what = (
             f"{len(history.times)} snapshot(s) from {first:%Y-%m-%d %H:%M:%S} "
-            f"to {last:%Y-%m-%d %H:%M:%S} ({_duration(span)}), {len(history.servers)} server(s)"
+            f"to {last:%Y-%m-%d %H:%M:%S} ({duration(span * 1e6)}), "
+            f"{len(history.servers)} server(s)"
         )
     else:
         what = "No snapshots were recorded."
@@ -64,9 +66,3 @@ def _header(history: ReportHistory, log: FindingsLog, title: str) -> str:
         else ""
     )
     return f'<header><h1>{escape(title)}</h1><p class="meta">{what}{worst}</p>{guide}</header>'
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
