@@ -362,3 +362,24 @@ def test_a_plain_client_process_has_server_none(event_lab, tmp_path: Path) -> No
     assert response.client.event_callbacks[topic].event_count >= 3
     assert response.client.perf is not None and len(response.client.perf) >= 3
     check_summaries(response)
+
+
+# -- exported and documented --------------------------------------------------------------------
+
+SKAO_NAMES = (
+    "QueryEventSystemResponse",
+    "ServerResponse",
+    "ClientResponse",
+    "ServerPerfSample",
+    "ClientPerfSample",
+    "ServerPerfSummary",
+    "ClientPerfSummary",
+)
+
+
+def test_the_names_are_exported_and_documented() -> None:
+    api = (Path(__file__).parents[1] / "docs" / "api.md").read_text()
+    section = api.split("## The SKAO tool's names", 1)[1].split("\n## ", 1)[0]
+    for name in SKAO_NAMES:
+        assert name in stem.__all__, name
+        assert f"`{name}`" in section or f"ska_tango_event_monitor.{name}\n" in section, name

@@ -93,11 +93,14 @@ class ServerPerfSummary:
     """The Server performance table of some publisher samples, in microseconds; a field is
     None when no sample has its value."""
 
-    event_gaps: Summary | None  # micros_since_last_event (the first push has none)
-    push_time: Summary | None  # push_event_micros
+    #: Event Gaps: `micros_since_last_event` (the first push has none)
+    event_gaps: Summary | None
+    #: Push Time: `push_event_micros`
+    push_time: Summary | None
 
     @classmethod
     def from_samples(cls, samples: Iterable[ServerPerfSample]) -> ServerPerfSummary:
+        """The summary of the samples of one reply, or of several gathered together."""
         columns = server_columns(tuple(samples))
         return cls(summarise(columns.event_gaps), summarise(columns.push_time))
 
@@ -108,15 +111,22 @@ class ClientPerfSummary:
     Discarded events count in `callbacks_called` and `wake_count` only, as in the table; a
     field is None when no sample has its value."""
 
-    event_gaps: Summary | None  # micros_since_last_event
-    sleep_time: Summary | None  # sleep_micros
-    latency: Summary | None  # first_callback_latency_micros
-    callbacks_called: Summary | None  # callback_count
-    wake_count: Summary | None  # wake_count
-    processing_time: Mapping[str, Summary]  # process_micros by attr_name, sorted by name
+    #: Event Gaps: `micros_since_last_event`
+    event_gaps: Summary | None
+    #: Sleep Time: `sleep_micros`
+    sleep_time: Summary | None
+    #: Latency: `first_callback_latency_micros`
+    latency: Summary | None
+    #: Callbacks called: `callback_count`
+    callbacks_called: Summary | None
+    #: Wake Count: `wake_count`
+    wake_count: Summary | None
+    #: `<attr_name> Processing Time`: `process_micros` by `attr_name`, sorted by name
+    processing_time: Mapping[str, Summary]
 
     @classmethod
     def from_samples(cls, samples: Iterable[ClientPerfSample]) -> ClientPerfSummary:
+        """The summary of the samples of one reply, or of several gathered together."""
         columns = client_columns(tuple(samples))
         processing = {name: summarise(micros) for name, micros in columns.processing_time.items()}
         return cls(
