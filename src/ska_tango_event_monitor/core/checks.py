@@ -21,7 +21,7 @@ class EventProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.server} {self.topic}: {self.message}"
+        return f"{short_name(self.server)} {self.topic}: {self.message}"
 
 
 def missed_events(
@@ -34,7 +34,7 @@ def missed_events(
             if change.missed_events and change.missed_events.delta > 0:
                 problems.append(
                     EventProblem(
-                        short_name(server),
+                        server,
                         short_name(change.topic),
                         f"{change.missed_events.delta} missed-event gap(s) detected",
                     )
@@ -50,7 +50,7 @@ def pending_backlogs(states: Mapping[str, EventSystemState]) -> list[Backlog]:
 
 def backlog_problem(flow: Backlog) -> EventProblem:
     return EventProblem(
-        short_name(flow.subscriber),
+        flow.subscriber,
         short_name(flow.topic),
         f"{flow.events} events pushed by {short_name(flow.publisher)} still not received "
         f"(last pushed {flow.last_pushed}, last received {flow.last_received})",

@@ -46,7 +46,7 @@ def render_snapshot(report: SnapshotReport) -> str:
         lines.extend(_server_lines(server) or [""])
     if report.findings or report.unjudged:
         lines += [f"{'Findings':-^{WIDTH}}", *map(finding_line, report.findings or ())]
-        servers = [short_name(server.admin) for server in report.servers]
+        servers = [server.admin for server in report.servers]
         lines += unjudged_lines(report.unjudged, servers)
     lines.append(banner)
     return "\n".join(lines)
@@ -54,7 +54,7 @@ def render_snapshot(report: SnapshotReport) -> str:
 
 def finding_line(finding: Finding) -> str:
     """`WARNING backlog dserver/X/y foo/bar/hw/position.change: <evidence>`."""
-    where = " ".join(filter(None, (finding.server, finding.stream)))
+    where = " ".join(filter(None, (short_name(finding.server), finding.stream)))
     return f"{finding.severity.name} {finding.kind} {where}: {finding.message}"
 
 

@@ -7,7 +7,6 @@ from typing import TextIO
 
 from ska_tango_event_monitor.core.findings import Severity
 from ska_tango_event_monitor.core.findings_log import FindingsLog
-from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.session import SnapshotReport
 from ska_tango_event_monitor.files import (
     OutputFileError,
@@ -43,7 +42,7 @@ class ReportWriter:
 
     def write(self, report: SnapshotReport) -> None:
         if report.findings is not None:
-            servers = [short_name(server.admin) for server in report.servers]
+            servers = [server.admin for server in report.servers]
             self.findings.add(report.time, report.findings, report.unjudged, servers)
         if self._history is not None:
             self._history.add(report)

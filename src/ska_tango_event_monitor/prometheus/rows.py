@@ -110,7 +110,10 @@ def summary_rows(state: ExportState, name: str) -> list[SummaryRow]:
 
 def finding_rows(state: ExportState) -> Rows:
     """1 per finding of the latest poll: kind, severity, server, stream ('' for none)."""
-    return {(f.kind, f.severity.name, f.server, f.stream or ""): 1.0 for f in state.findings or ()}
+    return {
+        (f.kind, f.severity.name, short_name(f.server), f.stream or ""): 1.0
+        for f in state.findings or ()
+    }
 
 
 def check_rows(state: ExportState) -> Rows:
@@ -119,7 +122,7 @@ def check_rows(state: ExportState) -> Rows:
         return {}
     missing = {(u.server, u.check) for u in state.unjudged}
     return {
-        (server, check): 0.0 if (server, check) in missing else 1.0
-        for server in sorted(short_name(admin) for admin in state.up)
+        (short_name(admin), check): 0.0 if (admin, check) in missing else 1.0
+        for admin in sorted(state.up, key=short_name)
         for check in CHECKS
     }

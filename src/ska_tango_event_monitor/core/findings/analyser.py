@@ -101,7 +101,7 @@ class Analyser:
         yield from loopback_channels(view)
         yield from self._keepalive.judge(view, window.latest.time_s)
         if view.previous is None or view.diff is None:
-            server = short_name(view.admin)
+            server = view.admin
             yield from (Unjudged(check, server, FIRST_POLL) for check in COUNTER_CHECKS)
             return
         yield from missed_events(view, view.diff)  # the session's: one diff per server and poll
@@ -110,7 +110,7 @@ class Analyser:
 
 def _no_reply(failures: Mapping[str, str]) -> Iterator[Finding | Unjudged]:
     for admin, error in failures.items():
-        server = short_name(admin)
+        server = admin
         yield Finding(Severity.ERROR, "no reply", server, None, error)
         yield from (Unjudged(check, server, NO_REPLY) for check in CHECKS)
 
@@ -128,7 +128,7 @@ def _unmonitored_publishers(
             for topic, subscription in view.state.subscriptions.items()
             if stream_key(topic) not in published
         ]
-        server = short_name(view.admin)
+        server = view.admin
         reasons = {_orphan_reason(s.channel_name, down, answering) for s in orphans}
         yield from (Unjudged("backlog", server, reason) for reason in sorted(reasons))
 

@@ -52,7 +52,7 @@ def _backlog_finding(
     return Finding(
         Severity.ERROR if stalled_polls >= 2 else Severity.WARNING,
         "backlog",
-        short_name(flow.subscriber),
+        flow.subscriber,
         stream_label(flow.topic),
         f"{flow.events} events pushed by {short_name(flow.publisher)} not yet received "
         f"(last pushed {flow.last_pushed}, last received {flow.last_received}), "
@@ -89,7 +89,7 @@ def _delayed_finding(flow: Backlog, flows: list[Backlog]) -> Finding:
     return Finding(
         Severity.WARNING,
         "delayed",
-        short_name(flow.subscriber),
+        flow.subscriber,
         stream_label(flow.topic),
         f"{flow.events} event(s) pushed by {short_name(flow.publisher)} and not received "
         f"since the last poll (last pushed {flow.last_pushed}, last received "

@@ -32,7 +32,7 @@ Verdict = Iterator[Finding | Unjudged]
 
 def perf_unjudged(view: ServerView, window: ServerWindow, checks: tuple[str, ...]) -> Verdict:
     """Why the sample rules cannot judge this poll, if they cannot."""
-    server = short_name(view.admin)
+    server = view.admin
     if not view.state.subscriptions:  # nothing subscribed: nothing to judge
         return
     if view.state.subscriber_samples is None:
@@ -84,7 +84,7 @@ def saturation(
     yield Finding(
         Severity.WARNING,
         "saturated",
-        short_name(view.admin),
+        view.admin,
         None,
         f"event thread busy {busy:.0%} of the time ({basis}); {culprits}",
         magnitude=busy,
@@ -143,7 +143,7 @@ def latency(
         f"over {window.covered_s():.0f} s of polls"
     )
     evidence = _latency_evidence(view, window, backlog_events, limits)
-    server = short_name(view.admin)
+    server = view.admin
     if evidence:
         yield Finding(
             Severity.WARNING,
@@ -210,7 +210,7 @@ def latency_measure(ordered: list[float]) -> tuple[float, str]:
 def churn(view: ServerView, window: ServerWindow, limits: Thresholds) -> Verdict:
     """Wakes per event over the window; names the topics that come and go, and the effect."""
     samples = window.subscriber_samples()
-    server = short_name(view.admin)
+    server = view.admin
     if not view.state.subscriptions:
         return
     if len(samples) < limits.min_samples:

@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from ska_tango_event_monitor.core.names import short_name
+
 # Every check the rules make, as the findings block names them.
 CHECKS = (
     "backlog",
@@ -77,7 +79,7 @@ def group_text(group: UnjudgedGroup, all_servers: Sequence[str]) -> str:
     if len(all_servers) > 1 and set(group.servers) >= set(all_servers):
         where = f" at all {len(all_servers)} servers"
     elif group.servers:
-        shown = ", ".join(group.servers[:3])
+        shown = ", ".join(map(short_name, group.servers[:3]))
         more = f" and {len(group.servers) - 3} more" if len(group.servers) > 3 else ""
         where = f" at {shown}{more}"
     checks = "all checks" if set(group.checks) >= set(CHECKS) else ", ".join(group.checks)

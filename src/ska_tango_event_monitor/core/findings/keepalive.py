@@ -31,7 +31,7 @@ class KeepAlive:
         self.latest = {}
 
     def judge(self, view: ServerView, now: float) -> list[Finding | Unjudged]:
-        server = short_name(view.admin)
+        server = view.admin
         first = self._first_poll.setdefault(view.admin, now)
         subscriptions = view.state.subscriptions
         stale: dict[str, float] = {}
@@ -46,7 +46,7 @@ class KeepAlive:
         for key in [k for k in self._since if k[0] == view.admin and k[1] not in subscriptions]:
             del self._since[key]
         self.latest[view.admin] = tuple(
-            Resubscription(server, short_name(topic), value, now - since)
+            Resubscription(server, topic, value, now - since)
             for topic in sorted(subscriptions)
             for value, since in [self._since[(view.admin, topic)]]
         )

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from ska_tango_event_monitor.core.findings.counters import processed_since, pushed_since
 from ska_tango_event_monitor.core.findings.model import Finding, Severity
 from ska_tango_event_monitor.core.flow import ServerView
-from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.performance import SAMPLE_RING_SIZE
 
 
 def perf_samples(view: ServerView) -> Iterator[Finding]:
-    server = short_name(view.admin)
+    server = view.admin
     for side, samples in (
         ("server", view.state.publisher_samples),
         ("client", view.state.subscriber_samples),

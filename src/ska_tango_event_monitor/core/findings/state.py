@@ -17,7 +17,7 @@ def not_connected(view: ServerView) -> Iterator[Finding]:
         yield Finding(
             Severity.WARNING,
             "not connected",
-            short_name(view.admin),
+            view.admin,
             f"{short_name(entry.device)}/{entry.attribute}.{entry.event_type}",
             f"subscription not connected (last heartbeat {entry.last_heartbeat}): "
             "the publisher is unreachable; the keep-alive thread retries every 10 s",
@@ -32,7 +32,7 @@ def loopback_channels(view: ServerView) -> Iterator[Finding]:
             yield Finding(
                 Severity.INFO,
                 "loopback endpoint",
-                short_name(view.admin),
+                view.admin,
                 short_name(channel),
                 f"events come from {endpoint}, a loopback address: they reach subscribers "
                 "on the publisher's own host only",
@@ -52,7 +52,7 @@ def missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
         yield Finding(
             Severity.ERROR,
             "missed events",
-            short_name(view.admin),
+            view.admin,
             stream_label(change.topic),
             f"{missed.delta} gap(s) in the server counter detected{lost} "
             "(lost at the publisher's ZMQ high-water mark for this subscriber; other "
@@ -62,7 +62,7 @@ def missed_events(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
 
 
 def restarts(view: ServerView, diff: ServerDiff) -> Iterator[Finding]:
-    server = short_name(view.admin)
+    server = view.admin
     yield from _vanished_streams(server, diff)
     yield from _publisher_counters_back(server, diff)
     yield from _received_counters_back(server, diff)

@@ -6,6 +6,7 @@ from html import escape
 
 from ska_tango_event_monitor.core.findings import Severity
 from ska_tango_event_monitor.core.findings_log import FindingsLog, RecurringFinding
+from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.outputs.html.history import FindingMark, ReportHistory
 from ska_tango_event_monitor.outputs.html.style import SEVERITY_COLOURS
 from ska_tango_event_monitor.outputs.html.time_axis import TimeAxis
@@ -48,7 +49,7 @@ def _key(entry: RecurringFinding) -> tuple[str, str, str | None]:
 
 def _finding_row(entry: RecurringFinding, marks: list[FindingMark], axis: TimeAxis | None) -> str:
     finding = entry.worst
-    where = escape(finding.server)
+    where = escape(short_name(finding.server))
     if finding.stream:
         where += f'<br><span class="stream">{escape(finding.stream)}</span>'
     seen = f"{entry.snapshots}×, {entry.first_time:%H:%M:%S}" + (

@@ -32,7 +32,7 @@ def server_section(
             "latency, processing time and wake-ups need performance samples (--monitor).</p>"
         )
     else:
-        marks = server_marks(history.marks, short_name(server.admin))
+        marks = server_marks(history.marks, server.admin)
         body = "".join(chart_figure(c, axis, marks, server.failed) for c in charts)
         body = f'<div class="charts">{body}</div>'
     return (
