@@ -81,9 +81,9 @@ def diff_states(before: EventSystemState | None, after: EventSystemState) -> Ser
     return ServerDiff(
         new_publishers=tuple(new_pubs[s] for s in sorted(new_pubs.keys() - old_pubs.keys())),
         published=tuple(
-            PublisherChange(stream, change)
+            PublisherChange(stream, counter)
             for stream in sorted(new_pubs.keys() & old_pubs.keys())
-            if (change := _publisher_change(old_pubs[stream], new_pubs[stream]))
+            if (counter := _publisher_change(old_pubs[stream], new_pubs[stream]))
         ),
         removed_publishers=tuple(old_pubs[s] for s in sorted(old_pubs.keys() - new_pubs.keys())),
         new_subscriptions=tuple(new_subs[t] for t in sorted(new_subs.keys() - old_subs.keys())),

@@ -99,7 +99,7 @@ def _not_connected(entry: Mapping[str, Any]) -> NotConnected:
     )
 
 
-def _samples(side: Mapping[str, Any] | None, make: Any) -> tuple | None:
+def _samples(side: Mapping[str, Any] | None, make: Any) -> tuple[Any, ...] | None:
     if not side or side.get("perf") is None:
         return None
     return tuple(make(sample) for sample in side["perf"])

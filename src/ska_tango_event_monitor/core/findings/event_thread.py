@@ -21,7 +21,7 @@ from ska_tango_event_monitor.core.findings.model import Finding, Severity, Thres
 from ska_tango_event_monitor.core.findings.pace import Pace
 from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import ServerView
-from ska_tango_event_monitor.core.model import processed
+from ska_tango_event_monitor.core.model import SubscriberSample, processed
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.statistics import PERCENTILE_MIN_SAMPLES, percentile
 from ska_tango_event_monitor.core.units import duration
@@ -237,7 +237,8 @@ def churn(view: ServerView, window: ServerWindow, limits: Thresholds) -> Verdict
 def _churned_topics(window: ServerWindow) -> str:
     """The subscriptions that appear and vanish between polls."""
     seen = window.topics_seen()
-    flickering = sorted(set().union(*seen) - set.intersection(*seen))
+    everywhere = set.intersection(*seen) if seen else set()
+    flickering = sorted(set[str]().union(*seen) - everywhere)
     if not flickering:
         return "no topic was seen coming and going between polls (too quick to catch)"
     named = ", ".join(
@@ -248,7 +249,9 @@ def _churned_topics(window: ServerWindow) -> str:
     return f"coming and going: {named}{more}"
 
 
-def _churn_effect(samples: list, window: ServerWindow, limits: Thresholds) -> str:
+def _churn_effect(
+    samples: list[SubscriberSample], window: ServerWindow, limits: Thresholds
+) -> str:
     latencies = sorted(
         s.first_callback_latency_micros / 1e6
         for s in samples
