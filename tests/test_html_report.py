@@ -472,3 +472,25 @@ def test_chromium_shows_a_chart_of_zeros_as_its_sentence(chromium, ring, tmp_pat
     assert [e for e in events if e["method"] == "Runtime.exceptionThrown"] == []
     assert flat == page.count('<figure class="chart flat">') > 0 and svgs == 0
     assert text.splitlines()[-1] == f"All 3 line(s) {FLAT}"
+
+
+def test_each_server_shows_its_event_channels_and_keep_alive() -> None:
+    """The stuck subscriber (its keep-alive never re-subscribed) beside the healthy one
+    (re-subscribed once, ~208 s in), as of the last poll of the recording."""
+    path = DATA / "scenario_keepalive.jsonl"
+    history, log = run(list(read_recording(path)))
+    page = render_html(history, log, "keep-alive")
+    last = json.loads(path.read_text().splitlines()[-1])
+    for entry in last["servers"]:
+        client = entry["reply"]["client"]
+        if not client:
+            continue
+        section = page.split(f"<h2>{html.escape(entry['admin'])}")[1].split("</section>")[0]
+        for admin, channel in client["event_channels"].items():
+            assert f"<td>{html.escape(short_name(admin))}</td><td>{channel['endpoint']}</td>" in (
+                section
+            )
+        for callback in client["event_callbacks"].values():
+            shown = callback["last_resubscribed"] or "not yet"
+            assert f"<td>{html.escape(shown)}</td>" in section
+    assert "<td>2026-12-01T09:04:27</td>" in page  # the healthy one's re-subscription

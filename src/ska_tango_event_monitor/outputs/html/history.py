@@ -7,12 +7,13 @@ event thread wake-ups), never the reports themselves, so memory grows only with 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.findings import Severity
+from ska_tango_event_monitor.core.findings.model import Resubscription
 from ska_tango_event_monitor.core.flow import Backlog, StreamRate
 from ska_tango_event_monitor.core.performance import PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
@@ -73,6 +74,8 @@ class ServerHistory:
     latency_p90: Series = field(default_factory=Series)  # s
     processing_ms: dict[str, Series] = field(default_factory=dict)  # by attribute
     wake_median: Series = field(default_factory=Series)  # wake-ups per event
+    event_channels: Mapping[str, str] = field(default_factory=dict)  # latest: admin -> endpoint
+    resubscriptions: tuple[Resubscription, ...] = ()  # latest keep-alive state per topic
     answered: int = 0
     failed: list[int] = field(default_factory=list)  # snapshots without a reply
     last_error: str | None = None
@@ -88,6 +91,7 @@ class ServerHistory:
             return
         had_reply = self.answered > 0
         self.answered += 1
+        self.event_channels = report.event_channels
         publishers, subscriptions = self._track(report.diff)
         if backlogs is not None and had_reply:
             _add_rates(self.pushed, index, publishers, report.pushed_rates)
@@ -152,6 +156,10 @@ class ReportHistory:
         for server in report.servers:
             history = self.servers.setdefault(server.admin, ServerHistory(server.admin, ""))
             history.add(index, server, backlogs)
+            if server.error is None and report.findings is not None:
+                history.resubscriptions = tuple(
+                    r for r in report.resubscriptions if r.server == server.admin
+                )
         if report.findings is not None:
             self.analysed = True
             self.marks += [

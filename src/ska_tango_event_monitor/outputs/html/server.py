@@ -7,6 +7,7 @@ from html import escape
 
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.statistics import PERCENTILE_MIN_SAMPLES
+from ska_tango_event_monitor.outputs.html.channels import connections
 from ska_tango_event_monitor.outputs.html.chart import Chart, chart_figure, server_marks
 from ska_tango_event_monitor.outputs.html.colours import Colours
 from ska_tango_event_monitor.outputs.html.history import ReportHistory, Series, ServerHistory
@@ -37,7 +38,7 @@ def server_section(
         body = f'<div class="charts">{body}</div>'
     return (
         f'<section class="server"><h2>{escape(server.title or short_name(server.admin))}</h2>'
-        f'<p class="meta">{status}</p>{body}</section>'
+        f'<p class="meta">{status}</p>{body}{connections(server)}</section>'
     )
 
 

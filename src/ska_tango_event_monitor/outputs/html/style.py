@@ -56,6 +56,9 @@ svg .no-reply { fill: #cbd2d9; fill-opacity: 0.45; }
 .tri { font-size: 11px; }
 .note, .empty { color: #52606d; font-style: italic; margin: 4px 0 0; }
 table.findings { border-collapse: collapse; width: 100%; margin-top: 8px; }
+details.connections { margin-top: 8px; color: #52606d; }
+details.connections table { border-collapse: collapse; margin: 6px 0; }
+details.connections td, details.connections th { padding: 2px 10px 2px 0; text-align: left; }
 table.findings th { text-align: left; font-weight: 600; color: #52606d;
   border-bottom: 2px solid #dde3ea; padding: 4px 8px; vertical-align: bottom; }
 table.findings td { padding: 6px 8px; border-bottom: 1px solid #fff; vertical-align: top; }
