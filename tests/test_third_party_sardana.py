@@ -7,6 +7,7 @@ A Pool (motors, counters, their controllers) and a MacroServer with its Door, al
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -178,6 +179,7 @@ def monitored_scan(
         "snapshots": snapshots,
         "summary": summary["summary"],
         "recording": list(read_recording(recording)),
+        "recording_path": recording,
         "scan_output": scan_output,
         "replies": {admin: sardana.query(admin) for admin in ADMINS},  # after the exit
     }
@@ -256,3 +258,55 @@ def test_a_processing_time_row_shared_by_many_devices_says_so(monitored_scan: di
     assert {row["title"].split(" [")[0] for row in rows} == {
         f"state Processing Time ({states} streams)"
     }
+
+
+def test_the_report_charts_behave_on_sardanas_many_streams(
+    monitored_scan: dict, tmp_path: Path
+) -> None:
+    """The MacroServer's processed chart: at most 8 lines drawn, the note counting the lines
+    that moved but were left out apart from those that stayed at 0, as read from the
+    recorded counters (a line moved if its events processed or its stream pushed rose)."""
+    page = tmp_path / "scan.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "ska_tango_event_monitor", "--replay",
+         str(monitored_scan["recording_path"]), "--report", str(page)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    moved, flat = _processed_lines(monitored_scan["recording"])
+    assert len(moved) > 8  # a real system has more streams than a chart draws
+    section = page.read_text().split(f"<h2>{MACRO_SERVER_ADMIN}")[1].split("</section>")[0]
+    figure = section.split("<figcaption>Events processed per second")[1].split("</figure>")[0]
+    expected = [f"{len(moved) - 8} quieter line(s) not shown"]
+    if flat:
+        expected.append(f"{len(flat)} line(s) at 0 throughout not drawn")
+    assert f'<p class="note">{"; ".join(expected)}</p>' in figure
+
+
+def _processed_lines(snapshots: list) -> tuple[set[str], set[str]]:
+    """Stream keys of the MacroServer's topics with a point on the processed chart: those
+    that moved, and those that stayed at 0 throughout."""
+
+    def key(name: str) -> str:
+        base, _, kind = short_name(name).rpartition(".")
+        return f"{base.lower()}.{kind.removeprefix('idl5_')}"
+
+    def replies(snapshot) -> dict:
+        return {short_name(poll.admin): poll.reply for poll in snapshot.polls}
+
+    seen: set[str] = set()
+    moved: set[str] = set()
+    for before, after in itertools.pairwise(snapshots):
+        old, new = replies(before), replies(after)
+        old_cb = old[MACRO_SERVER_ADMIN]["client"]["event_callbacks"]
+        new_cb = new[MACRO_SERVER_ADMIN]["client"]["event_callbacks"]
+        old_pushed = {key(k): v for k, v in old[POOL_ADMIN]["server"]["event_counters"].items()}
+        new_pushed = {key(k): v for k, v in new[POOL_ADMIN]["server"]["event_counters"].items()}
+        for topic in old_cb.keys() & new_cb.keys():
+            seen.add(key(topic))
+            processed = new_cb[topic]["event_count"] - old_cb[topic]["event_count"]
+            k = key(topic)
+            pushed = new_pushed.get(k, 0) - old_pushed.get(k, new_pushed.get(k, 0))
+            if processed > 0 or pushed > 0:
+                moved.add(k)
+    return moved, seen - moved
