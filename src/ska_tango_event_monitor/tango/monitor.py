@@ -14,7 +14,7 @@ from ska_tango_event_monitor.tango.client import (
     describe_failure,
     is_unsupported,
 )
-from ska_tango_event_monitor.tango.parallel import Deferred, NotArrived, Outcome, ParallelCalls
+from ska_tango_event_monitor.tango.fanout import Deferred, NotArrived, Outcome, ParallelCalls
 
 Reply = dict[str, Any]  # a decoded QueryEventSystem reply
 UNSUPPORTED = "has no QueryEventSystem command: its server runs Tango older than 10.1"
