@@ -22,15 +22,14 @@ from ska_tango_event_monitor.files import OutputFileError, check_writable
 from ska_tango_event_monitor.outputs.writer import ReportWriter
 from ska_tango_event_monitor.prometheus.export import MetricsExport
 from ska_tango_event_monitor.recording import Recorder, RecordingError
-from ska_tango_event_monitor.tango.client import (
+from ska_tango_event_monitor.tango.discovery import ServerDiscovery
+from ska_tango_event_monitor.tango.errors import (
     ConfigurationError,
-    DeviceResolver,
-    MonitoredServer,
     MonitorSetupError,
     UnknownDeviceError,
 )
-from ska_tango_event_monitor.tango.discovery import ServerDiscovery
 from ska_tango_event_monitor.tango.monitor import Monitor
+from ska_tango_event_monitor.tango.resolve import DeviceResolver, MonitoredServer
 
 _SETUP_STATUS = {
     ConfigurationError: ExitStatus.TANGO_SETUP,

@@ -8,13 +8,10 @@ from typing import Any
 
 from ska_tango_event_monitor.core.parse import ReplyError, decode_reply
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
-from ska_tango_event_monitor.tango.client import (
-    AdminDevice,
-    MonitoredServer,
-    describe_failure,
-    is_unsupported,
-)
+from ska_tango_event_monitor.tango.admin import AdminDevice, is_unsupported
+from ska_tango_event_monitor.tango.errors import describe_failure
 from ska_tango_event_monitor.tango.fanout import Deferred, NotArrived, Outcome, ParallelCalls
+from ska_tango_event_monitor.tango.resolve import MonitoredServer
 
 Reply = dict[str, Any]  # a decoded QueryEventSystem reply
 UNSUPPORTED = "has no QueryEventSystem command: its server runs Tango older than 10.1"
