@@ -7,7 +7,8 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
 
 from ska_tango_event_monitor.cli.common import (
     Environment,
@@ -30,6 +31,9 @@ from ska_tango_event_monitor.tango.errors import (
 )
 from ska_tango_event_monitor.tango.monitor import Monitor
 from ska_tango_event_monitor.tango.resolve import DeviceResolver, MonitoredServer
+
+# what signal.signal() takes and gives back (None: a handler set outside Python)
+SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 _SETUP_STATUS = {
     ConfigurationError: ExitStatus.TANGO_SETUP,
@@ -240,7 +244,7 @@ def _ignoring_interrupts() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signal_handlers(handlers: dict) -> Iterator[None]:
+def _signal_handlers(handlers: Mapping[signal.Signals, SignalHandler]) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled in the main thread
         return
