@@ -33,9 +33,12 @@ demo: setup
 test: setup lint sardana
 	SARDANA_VENV=$(abspath $(SARDANA_VENV)) $(BIN)/pytest
 
+# ruff, the layers of the package (import-linter contracts in pyproject.toml), the types
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format .

@@ -23,8 +23,8 @@ import tango
 from benchmarks.cluster import Cluster, wait_subscribed
 from benchmarks.results import Report, Target, median, ms, percentile
 from ska_tango_event_monitor.core.parse import decode_reply
-from ska_tango_event_monitor.tango.client import MonitoredServer
 from ska_tango_event_monitor.tango.monitor import Monitor
+from ska_tango_event_monitor.tango.resolve import MonitoredServer
 
 QUERY = "QueryEventSystem"
 ROUND_TIMEOUT_S = 3.0

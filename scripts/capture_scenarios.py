@@ -48,6 +48,7 @@ from scenarios_ring import perf_first_poll, ring50_slow_node
 from scenarios_subscriber import CHURN_SCENARIOS, keepalive, past_timestamps
 
 from ska_tango_event_monitor.local_tango import DeviceRegistration
+from ska_tango_event_monitor.tango.errors import describe_failure
 
 ATTEMPTS = 3
 
@@ -285,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except NotThisTime as error:
                 print(f"{name}: attempt {attempt} of {ATTEMPTS}: {error}", file=sys.stderr)
             except (CaptureError, tango.DevFailed, RuntimeError) as error:
-                print(f"{name}: FAILED: {error}", file=sys.stderr)
+                print(f"{name}: FAILED: {describe_failure(error)}", file=sys.stderr)
                 failed.append(name)
                 break
         else:

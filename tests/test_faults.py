@@ -25,8 +25,8 @@ from ska_tango_event_monitor.local_tango import (
 )
 from ska_tango_event_monitor.outputs.text import render_snapshot
 from ska_tango_event_monitor.recording import RecordingError, read_recording
-from ska_tango_event_monitor.tango.client import DeviceResolver
 from ska_tango_event_monitor.tango.monitor import Monitor
+from ska_tango_event_monitor.tango.resolve import DeviceResolver
 
 LAB_DEVICES = ("lab/source/1", "lab/source/2", "lab/sink/1")
 MONITOR = [sys.executable, "-m", "ska_tango_event_monitor"]

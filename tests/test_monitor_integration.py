@@ -21,8 +21,8 @@ from ska_tango_event_monitor.core.session import MonitorSession
 from ska_tango_event_monitor.local_tango import DeviceServerProcess
 from ska_tango_event_monitor.outputs.text import render_snapshot
 from ska_tango_event_monitor.recording import RecordingError, read_recording
-from ska_tango_event_monitor.tango.client import DeviceResolver
 from ska_tango_event_monitor.tango.monitor import Monitor
+from ska_tango_event_monitor.tango.resolve import DeviceResolver
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ska_tango_event_monitor.tango.parallel import Outcome, ParallelCalls
+from ska_tango_event_monitor.tango.fanout import Outcome, ParallelCalls
 
 TIMEOUT = 0.3
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ska_tango_event_monitor.tango.parallel import Deferred, NotArrived, Outcome, ParallelCalls
+from ska_tango_event_monitor.tango.fanout import Deferred, NotArrived, Outcome, ParallelCalls
 
 
 class FakeServer:

@@ -10,13 +10,13 @@ import socket
 
 import pytest
 
-from ska_tango_event_monitor.tango.client import DeviceResolver
 from ska_tango_event_monitor.tango.hosts import (
     THIS_MACHINE,
     HostIdentities,
     addresses_of,
     is_loopback,
 )
+from ska_tango_event_monitor.tango.resolve import DeviceResolver
 
 OTHER_HOSTS = {
     "db.example.org": ("192.0.2.10",),

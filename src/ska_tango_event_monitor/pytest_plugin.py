@@ -40,8 +40,8 @@ class TangoEventCheck:
 
     def watch(self, *devices: str) -> None:
         """Watch the servers of these devices from now on."""
-        from ska_tango_event_monitor.tango.client import DeviceResolver
         from ska_tango_event_monitor.tango.monitor import Monitor
+        from ska_tango_event_monitor.tango.resolve import DeviceResolver
 
         self._monitor = Monitor(DeviceResolver().resolve(devices), self.timeout_s)
         self._before = self.snapshot()
@@ -49,7 +49,7 @@ class TangoEventCheck:
     def snapshot(self) -> dict[str, EventSystemState]:
         """The watched servers' event systems now, and this process's own as a client."""
         from ska_tango_event_monitor.core.parse import parse_reply
-        from ska_tango_event_monitor.tango.client import query_this_process
+        from ska_tango_event_monitor.tango.admin import query_this_process
 
         states = {THIS_PROCESS: parse_reply(query_this_process())}
         if self._monitor is not None:

@@ -15,17 +15,19 @@ import io
 import json
 import lzma
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.files import cannot_write
 
 RECORDING_VERSION = 1
-_STREAM_COMPRESSORS = {".bz2": bz2.compress, ".xz": lzma.compress}
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_STREAM_COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    ".bz2": bz2.compress,
+    ".xz": lzma.compress,
+}
 
 
 class RecordingError(Exception):
@@ -99,23 +101,21 @@ class Recorder:
     def __init__(self, path: str | Path, append: bool = False) -> None:
         self.path = path = Path(path)
         self._compress = _STREAM_COMPRESSORS.get(path.suffix)
-        mode = "a" if append else "w"
+        mode: Literal["ab", "wb"] = "ab" if append else "wb"
         try:
-            if path.suffix == ".gz":
-                self._file: IO[Any] = gzip.open(path, mode + "t", encoding="utf-8")  # noqa: SIM115
-            else:
-                self._file = open(path, mode + "b")  # noqa: SIM115
+            self._file: io.BufferedWriter | gzip.GzipFile = (
+                gzip.GzipFile(path, mode)  # its flush() is a zlib sync flush
+                if path.suffix == ".gz"
+                else open(path, mode)  # noqa: SIM115
+            )
         except OSError as error:
             raise RecordingError(cannot_write("recording", path, error)) from None
 
     def write(self, snapshot: Snapshot) -> None:
         line = snapshot_line(snapshot)
+        data = line.encode()
         try:
-            if isinstance(self._file, io.TextIOBase):
-                self._file.write(line)
-            else:
-                data = line.encode()
-                self._file.write(self._compress(data) if self._compress else data)
+            self._file.write(self._compress(data) if self._compress else data)
             self._file.flush()
         except OSError as error:
             raise RecordingError(cannot_write("recording", self.path, error)) from None
@@ -148,14 +148,24 @@ def read_recording(path: str | Path) -> Iterator[Snapshot]:
 
 
 def _read_lines(path: Path) -> Iterator[str]:
-    opener = _OPENERS.get(path.suffix, open)
     try:
-        with opener(path, "rt", encoding="utf-8") as file:
+        with _open_text(path) as file:
             yield from file
     except EOFError:
         return  # compressed stream cut short: keep what was complete
     except (OSError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as error:
         raise RecordingError(f"cannot read the recording {path}: {error}") from None
+
+
+def _open_text(path: Path) -> IO[str]:
+    """The recording as text, decompressed as its suffix says."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    if path.suffix == ".bz2":
+        return bz2.open(path, "rt", encoding="utf-8")
+    if path.suffix == ".xz":
+        return lzma.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
 
 
 def _parse_line(line: str, number: int, path: Path) -> Snapshot:

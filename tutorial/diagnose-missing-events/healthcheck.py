@@ -3,8 +3,8 @@
     python healthcheck.py                       # the Tango database (TANGO_HOST) answers
     python healthcheck.py foo/bar/hw [...]      # every named device answers ping()
 
-Exit status 0 when healthy, 1 otherwise (the reason goes to stderr). Uses only pytango, as
-the slim image has no curl.
+Exit status 0 when healthy, 1 otherwise (the reason goes to stderr). Uses only pytango and
+the monitor's package (both in the image), as the slim image has no curl.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 
 import tango
+
+from ska_tango_event_monitor.tango.errors import describe_failure
 
 TIMEOUT_MS = 3000
 
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             check_device(name)
     except tango.DevFailed as exc:
         target = ", ".join(devices) or "Tango database"
-        print(f"unhealthy: {target}: {exc.args[0].desc.strip()}", file=sys.stderr)
+        print(f"unhealthy: {target}: {describe_failure(exc, with_reason=False)}", file=sys.stderr)
         return 1
     return 0
 

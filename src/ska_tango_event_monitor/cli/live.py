@@ -7,7 +7,8 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
 
 from ska_tango_event_monitor.cli.common import (
     Environment,
@@ -22,15 +23,17 @@ from ska_tango_event_monitor.files import OutputFileError, check_writable
 from ska_tango_event_monitor.outputs.writer import ReportWriter
 from ska_tango_event_monitor.prometheus.export import MetricsExport
 from ska_tango_event_monitor.recording import Recorder, RecordingError
-from ska_tango_event_monitor.tango.client import (
+from ska_tango_event_monitor.tango.discovery import ServerDiscovery
+from ska_tango_event_monitor.tango.errors import (
     ConfigurationError,
-    DeviceResolver,
-    MonitoredServer,
     MonitorSetupError,
     UnknownDeviceError,
 )
-from ska_tango_event_monitor.tango.discovery import ServerDiscovery
 from ska_tango_event_monitor.tango.monitor import Monitor
+from ska_tango_event_monitor.tango.resolve import DeviceResolver, MonitoredServer
+
+# what signal.signal() takes and gives back (None: a handler set outside Python)
+SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 _SETUP_STATUS = {
     ConfigurationError: ExitStatus.TANGO_SETUP,
@@ -241,7 +244,7 @@ def _ignoring_interrupts() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signal_handlers(handlers: dict) -> Iterator[None]:
+def _signal_handlers(handlers: Mapping[signal.Signals, SignalHandler]) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled in the main thread
         return

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 from ska_tango_event_monitor import __version__
 from ska_tango_event_monitor.cli.common import PROG, Environment
@@ -70,7 +70,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: object = None) -> None:
+        # argparse's stream (sys.stderr or sys.stdout) only tells which of ours to write to
         if message:
             (self.env.stderr if file is sys.stderr else self.env.stdout).write(message)
 

@@ -9,8 +9,8 @@ from typing import Protocol
 
 import tango
 
-from ska_tango_event_monitor.local_tango.devfailed import devfailed_text
 from ska_tango_event_monitor.local_tango.errors import exit_description, process_failure
+from ska_tango_event_monitor.tango.errors import describe_failure
 
 POLL_INTERVAL = 0.1
 
@@ -50,5 +50,5 @@ def wait_answering(
             probe(remaining)
             return
         except tango.DevFailed as exc:
-            last_error = devfailed_text(exc)
+            last_error = describe_failure(exc)
         time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))

@@ -8,8 +8,8 @@ from types import MappingProxyType
 
 import tango
 
-from ska_tango_event_monitor.local_tango.devfailed import devfailed_text
 from ska_tango_event_monitor.local_tango.errors import LocalTangoError
+from ska_tango_event_monitor.tango.errors import describe_failure
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def register_devices(db: tango.Database, registrations: Iterable[DeviceRegistrat
             _register(db, registration)
         except tango.DevFailed as exc:
             raise LocalTangoError(
-                f"cannot register {registration.device}: {devfailed_text(exc)}"
+                f"cannot register {registration.device}: {describe_failure(exc)}"
             ) from exc
 
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar
 
 from ska_tango_event_monitor.core.findings import Finding, Unjudged
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
@@ -26,8 +27,13 @@ from ska_tango_event_monitor.prometheus.names import (
     WAKES,
 )
 
-_EMPTY: Mapping = MappingProxyType({})
+K = TypeVar("K")
+V = TypeVar("V")
 SeriesKey = tuple[str, tuple[str, ...]]  # summary name, label values (server first)
+
+
+def _empty() -> Mapping[K, V]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,13 @@ class ExportState:
     """What the collector renders: the latest poll, and sample totals since start."""
 
     snapshot: Snapshot | None = None
-    up: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)  # by admin device
-    states: Mapping[str, EventSystemState] = field(default_factory=lambda: _EMPTY)  # up only
+    up: Mapping[str, bool] = field(default_factory=_empty)  # by admin device
+    states: Mapping[str, EventSystemState] = field(default_factory=_empty)  # up only
     backlogs: tuple[Backlog, ...] = ()
     findings: tuple[Finding, ...] | None = None  # None: no analysis
     unjudged: tuple[Unjudged, ...] = ()
-    observations: Mapping[SeriesKey, tuple[int, ...]] = field(default_factory=lambda: _EMPTY)
-    totals: Mapping[SeriesKey, tuple[int, int]] = field(default_factory=lambda: _EMPTY)
+    observations: Mapping[SeriesKey, tuple[int, ...]] = field(default_factory=_empty)
+    totals: Mapping[SeriesKey, tuple[int, int]] = field(default_factory=_empty)
 
 
 class LatestSnapshot:
@@ -118,13 +124,13 @@ def _observations(states: Mapping[str, EventSystemState]) -> dict[SeriesKey, lis
 
     for admin, state in states.items():
         server = (short_name(admin),)
-        for sample in state.publisher_samples or ():
-            add(PUBLISHER_GAP, server, sample.micros_since_last_event)
-            add(PUSH, server, sample.push_event_micros)
-        for sample in processed(state.subscriber_samples):
-            add(SUBSCRIBER_GAP, server, sample.micros_since_last_event)
-            add(SLEEP, server, sample.sleep_micros)
-            add(LATENCY, server, sample.first_callback_latency_micros)
-            add(PROCESSING, (*server, sample.attr_name), sample.process_micros)
-            add(WAKES, server, sample.wake_count)
+        for published in state.publisher_samples or ():
+            add(PUBLISHER_GAP, server, published.micros_since_last_event)
+            add(PUSH, server, published.push_event_micros)
+        for received in processed(state.subscriber_samples):
+            add(SUBSCRIBER_GAP, server, received.micros_since_last_event)
+            add(SLEEP, server, received.sleep_micros)
+            add(LATENCY, server, received.first_callback_latency_micros)
+            add(PROCESSING, (*server, received.attr_name), received.process_micros)
+            add(WAKES, server, received.wake_count)
     return found

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 import tango
 
 from ska_tango_event_monitor.core.names import DeviceName, server_pattern
-from ska_tango_event_monitor.tango.client import (
+from ska_tango_event_monitor.tango.errors import (
     ConfigurationError,
-    MonitoredServer,
     UnknownDeviceError,
+    describe_failure,
+)
+from ska_tango_event_monitor.tango.resolve import (
+    MonitoredServer,
     connect_database,
     default_tango_host,
-    describe_failure,
 )
 
 LISTED_AT_MOST = 20  # running servers named when a selection matches none

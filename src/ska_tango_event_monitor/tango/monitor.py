@@ -9,13 +9,10 @@ from typing import Any, NamedTuple
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.parse import ReplyError, decode_reply, parse_reply
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
-from ska_tango_event_monitor.tango.client import (
-    AdminDevice,
-    MonitoredServer,
-    describe_failure,
-    is_unsupported,
-)
-from ska_tango_event_monitor.tango.parallel import Deferred, NotArrived, Outcome, ParallelCalls
+from ska_tango_event_monitor.tango.admin import AdminDevice, is_unsupported
+from ska_tango_event_monitor.tango.errors import describe_failure
+from ska_tango_event_monitor.tango.fanout import Deferred, NotArrived, Outcome, ParallelCalls
+from ska_tango_event_monitor.tango.resolve import MonitoredServer
 
 
 class Reply(NamedTuple):

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import tango
 
 from ska_tango_event_monitor.local_tango import LocalTangoError, ProcessFailedError
-from ska_tango_event_monitor.local_tango.devfailed import devfailed_desc
+from ska_tango_event_monitor.tango.errors import describe_failure
 from ska_tango_event_monitor.tutorial.arguments import build_parser, settings_from
 from ska_tango_event_monitor.tutorial.commands.demo import demo
 from ska_tango_event_monitor.tutorial.commands.down import down
@@ -82,7 +82,7 @@ def _one_line(exc: Exception) -> str:
     if isinstance(exc, ProcessFailedError):
         return exc.summary  # without the log tail
     if isinstance(exc, tango.DevFailed):
-        return devfailed_desc(exc)
+        return describe_failure(exc, with_reason=False)
     return str(exc)
 
 

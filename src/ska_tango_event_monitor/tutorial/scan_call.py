@@ -7,7 +7,7 @@ import time
 
 import tango
 
-from ska_tango_event_monitor.local_tango.devfailed import devfailed_desc
+from ska_tango_event_monitor.tango.errors import describe_failure
 from ska_tango_event_monitor.tutorial.control_system import TOP_DEVICE
 from ska_tango_event_monitor.tutorial.device_proxy import proxy
 
@@ -31,10 +31,8 @@ class ScanCall(threading.Thread):
             self.started_at = time.monotonic()
             try:
                 proxy(self.tango_host, TOP_DEVICE, self.timeout_s).command_inout("Scan")
-            except tango.DevFailed as exc:
-                self.error = devfailed_desc(exc)
             except Exception as exc:  # reported, never raised in a thread
-                self.error = f"{type(exc).__name__}: {exc}"
+                self.error = describe_failure(exc, with_reason=False)
             self.duration = time.monotonic() - self.started_at
 
     @property

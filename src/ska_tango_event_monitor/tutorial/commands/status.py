@@ -6,7 +6,7 @@ from pathlib import Path
 
 import tango
 
-from ska_tango_event_monitor.local_tango.devfailed import devfailed_desc
+from ska_tango_event_monitor.tango.errors import describe_failure
 from ska_tango_event_monitor.tutorial.console import say
 from ska_tango_event_monitor.tutorial.device_proxy import proxy
 from ska_tango_event_monitor.tutorial.errors import TutorialError
@@ -41,7 +41,7 @@ def _ping(tango_host: str, device: str) -> str | None:
     try:
         micros = proxy(tango_host, device, _PING_TIMEOUT).ping()
     except tango.DevFailed as exc:
-        say(f"  {device:<13} DOES NOT ANSWER: {devfailed_desc(exc)}")
+        say(f"  {device:<13} DOES NOT ANSWER: {describe_failure(exc, with_reason=False)}")
         return f"{device} does not answer"
     say(f"  {device:<13} answers (ping {micros} µs)")
     return None

@@ -1,38 +1,21 @@
-"""The Tango adapter: find each device's admin device and call its event-system commands.
-
-With `tango_discovery` (servers picked by pattern), the only modules that import `tango`;
-everything they return is plain data or strings.
-"""
+"""Device names (or aliases) resolved to their device servers' admin devices, through the
+Tango database (or, without one, the device itself)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import tango
 
 from ska_tango_event_monitor.core.names import DeviceName, parse_device_name
+from ska_tango_event_monitor.tango.errors import (
+    ConfigurationError,
+    UnknownDeviceError,
+    describe_failure,
+    failure_reason,
+)
 from ska_tango_event_monitor.tango.hosts import HostIdentities
-
-QUERY_COMMAND = "QueryEventSystem"
-PERF_COMMAND = "EnableEventSystemPerfMon"
-
-
-class MonitorSetupError(Exception):
-    """Why monitoring cannot start; the message is one line for the user."""
-
-
-class ConfigurationError(MonitorSetupError):
-    """No TANGO_HOST, or the Tango database cannot be reached."""
-
-
-class UnknownDeviceError(MonitorSetupError):
-    """A name the Tango database (or the device) does not know."""
-
-
-class UnsupportedServerError(MonitorSetupError):
-    """A server without QueryEventSystem (cppTango older than 10.1)."""
 
 
 @dataclass(frozen=True)
@@ -41,26 +24,6 @@ class MonitoredServer:
 
     admin: str
     devices: tuple[str, ...]
-
-
-def describe_failure(error: BaseException) -> str:
-    """One line for any failure; for DevFailed the first reason and description."""
-    if isinstance(error, tango.DevFailed) and error.args:
-        first = error.args[0]
-        text = f"{first.reason}: {first.desc}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def failure_reason(error: BaseException) -> str | None:
-    if isinstance(error, tango.DevFailed) and error.args:
-        return str(error.args[0].reason)
-    return None
-
-
-def is_unsupported(error: BaseException) -> bool:
-    return failure_reason(error) == "API_CommandNotFound"
 
 
 DatabaseKey = tuple[str, int]  # a database's canonical host and its port
@@ -164,7 +127,7 @@ class DeviceResolver:
     def _admin_from_device(name: DeviceName) -> str:
         # Without a database only the running device knows its server.
         try:
-            admin = tango.DeviceProxy(name.full_name()).adm_name()
+            admin: str = tango.DeviceProxy(name.full_name()).adm_name()
         except tango.DevFailed as error:
             raise UnknownDeviceError(
                 f"cannot reach device {name.full_name()} (no database): {describe_failure(error)}"
@@ -181,7 +144,7 @@ def _parse(text: str) -> DeviceName:
 
 def default_tango_host() -> str:
     """TANGO_HOST (from the environment or a tangorc file); ConfigurationError if unset."""
-    host = tango.ApiUtil.get_env_var("TANGO_HOST")
+    host: str | None = tango.ApiUtil.get_env_var("TANGO_HOST")
     if not host:
         raise ConfigurationError(
             "TANGO_HOST is not set: export TANGO_HOST=host:port "
@@ -201,55 +164,3 @@ def connect_database(name: DeviceName) -> tango.Database:
         raise ConfigurationError(
             f"cannot reach the Tango database at {address}: {describe_failure(error)}"
         ) from None
-
-
-class AdminDevice:
-    """The event-system commands of one admin device; call it from one thread at a time."""
-
-    def __init__(self, name: str, timeout_s: float) -> None:
-        self.name = name
-        self._timeout_ms = max(1, round(timeout_s * 1000))
-        self._proxy: tango.DeviceProxy | None = None
-
-    def query_event_system(self) -> str:
-        # command_inout, not proxy.QueryEventSystem(): the attribute lookup of a server that
-        # is down raises AttributeError and hides the DevFailed.
-        return self._connect().command_inout(QUERY_COMMAND)
-
-    def set_perf_monitoring(self, enabled: bool) -> None:
-        self._connect().command_inout(PERF_COMMAND, enabled)
-
-    # QueryEventSystem in two halves (Tango's asynchronous call, polling model), so that
-    # one thread can send to every server and then collect the answers.
-
-    def send_query(self) -> object:
-        """Send the call; returns the ticket for `receive_query` / `take_query`."""
-        return self._connect().command_inout_asynch(QUERY_COMMAND)
-
-    def receive_query(self, ticket: object) -> str:
-        """Wait for the answer (at most the proxy's timeout)."""
-        return self._connect().command_inout_reply(ticket, 0)
-
-    def take_query(self, ticket: object) -> str | None:
-        """The answer if it has arrived, else None."""
-        try:
-            return self._connect().command_inout_reply(ticket)
-        except tango.DevFailed as error:
-            if failure_reason(error) == "API_AsynReplyNotArrived":
-                return None
-            raise
-
-    def _connect(self) -> tango.DeviceProxy:
-        if self._proxy is None:
-            proxy = tango.DeviceProxy(self.name)
-            proxy.set_timeout_millis(self._timeout_ms)
-            self._proxy = proxy
-        return self._proxy
-
-
-def query_this_process() -> str:
-    """The calling process's own event system as a client (pytango >= 10.3), e.g. a test."""
-    api = tango.ApiUtil.instance()
-    if not hasattr(api, "query_event_system"):
-        raise UnsupportedServerError("this pytango has no ApiUtil.query_event_system (>= 10.3)")
-    return api.query_event_system()
