@@ -1714,3 +1714,17 @@ def test_no_reply_is_an_error() -> None:
     assert [(f.severity, f.kind, f.server, f.message) for f in findings] == [
         (Severity.ERROR, "no reply", PUB, "down")
     ]
+
+
+def test_a_growing_backlog_is_never_promised_a_drain() -> None:
+    """The backlog grows (+5 a poll) although the rates, averaged over the poll, say the
+    subscriber processes as fast as the publisher pushes (its received counter lags its
+    processed count: events missed): falling behind, no drain time."""
+    polls = [
+        {PUB: pub_reply(101 + 10 * i), SINK: sink_reply(80 + 5 * i, 80 + 10 * i)} for i in range(3)
+    ]
+    results = analyse(*polls)
+    [finding] = [f for f in results[2] if f.kind == "backlog"]
+    assert "growing (+5)" in finding.message
+    assert "drains" not in finding.message
+    assert finding.message.endswith("falling behind: 10.0 events/s processed, 10.0 pushed")

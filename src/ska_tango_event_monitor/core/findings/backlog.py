@@ -56,15 +56,16 @@ def _backlog_finding(
         stream_label(flow.topic),
         f"{flow.events} events pushed by {short_name(flow.publisher)} not yet received "
         f"(last pushed {flow.last_pushed}, last received {flow.last_received}), "
-        f"{trend}; {_drain(flow, rates, stalled_polls)}",
+        f"{trend}; {_drain(flow, rates, stalled_polls, change > 0)}",
         magnitude=flow.events,
     )
 
 
-def _drain(flow: Backlog, rates: tuple[float, float], stalled_polls: int) -> str:
-    """Whether the subscriber keeps up, and when the backlog would be gone."""
+def _drain(flow: Backlog, rates: tuple[float, float], stalled_polls: int, growing: bool) -> str:
+    """Whether the subscriber keeps up, and when the backlog would be gone: a drain time
+    only from the subscriber's own processing rate, and never for a growing backlog."""
     processing, pushing = rates
-    if processing > 0 and pushing > processing:
+    if processing > 0 and (pushing > processing or growing):
         return f"falling behind: {processing:.1f} events/s processed, {pushing:.1f} pushed"
     if processing > 0:
         return f"drains in ~{flow.events / processing:.0f} s at {processing:.1f} events/s"
