@@ -153,3 +153,24 @@ def test_recordings_are_described() -> None:
         "scenario_keepalive.jsonl",
     ):
         assert f"`{name}`" in described or name.split("_p")[0] in described
+
+
+def test_a_blocked_consumer_thread_is_named_as_blocked_within_two_polls() -> None:
+    """The stuck subscriber's counters freeze from poll 0 while its publisher pushes 2 Hz:
+    after two polls without progress it is called blocked; the healthy twin is not."""
+    name = "scenario_keepalive.jsonl"
+    lines, reports = raw(name), replay(name)
+    blocked = [(i, f) for i, f in findings(reports) if f.kind == "blocked"]
+    assert {f.server for _, f in blocked} == {"dserver/EventLab/stuck"}
+    assert min(i for i, _ in blocked) == 2  # polls 1 and 2 without progress
+    assert [i for i, _ in blocked] == list(range(2, len(lines)))
+    last = blocked[-1][1]
+    counts = [
+        next(e for e in line["servers"] if e["admin"].endswith("EventLab/pub"))["reply"]["server"][
+            "event_counters"
+        ]
+        for line in (lines[0], lines[-1])
+    ]
+    pushed = sum(counts[1].values()) - sum(counts[0].values())
+    assert f"publishers pushed {pushed} events" in last.message
+    assert "will not drain by itself" in last.message

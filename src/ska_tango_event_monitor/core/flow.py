@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.model import EventSystemState
@@ -26,6 +26,7 @@ class StreamRate:
     server: str  # admin device
     name: str  # publisher stream or subscriber topic, as in the reply
     per_second: float
+    events: int = field(default=0, metadata={"export": False})  # counted since the poll before
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,12 @@ def pushed_rates(view: ServerView) -> list[StreamRate]:
     if view.previous is None or not view.elapsed_s or view.diff is None:
         return []
     return [
-        StreamRate(view.admin, change.stream, change.last_pushed.events / view.elapsed_s)
+        StreamRate(
+            view.admin,
+            change.stream,
+            change.last_pushed.events / view.elapsed_s,
+            change.last_pushed.events,
+        )
         for change in view.diff.published
         if change.last_pushed.events > 0
     ]
@@ -60,7 +66,12 @@ def processed_rates(view: ServerView) -> list[StreamRate]:
     if view.previous is None or not view.elapsed_s or view.diff is None:
         return []
     return [
-        StreamRate(view.admin, change.topic, change.events_processed.events / view.elapsed_s)
+        StreamRate(
+            view.admin,
+            change.topic,
+            change.events_processed.events / view.elapsed_s,
+            change.events_processed.events,
+        )
         for change in view.diff.changed_subscriptions
         if change.events_processed is not None and change.events_processed.events > 0
     ]

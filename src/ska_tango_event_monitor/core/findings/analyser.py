@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from ska_tango_event_monitor.core.findings.backlog import backlog_findings
+from ska_tango_event_monitor.core.findings.blocked import BlockedThreads
 from ska_tango_event_monitor.core.findings.event_thread import (
     churn,
     latency,
@@ -37,6 +38,7 @@ from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import (
     Backlog,
     ServerView,
+    StreamRate,
     backlogs,
     processed_rates,
     pushed_rates,
@@ -51,6 +53,7 @@ class Analyser:
         self._memory = Memory()
         self._windows: dict[str, ServerWindow] = {}
         self._keepalive = KeepAlive()
+        self._blocked = BlockedThreads()
 
     def analyse(
         self, views: Sequence[ServerView], failures: Mapping[str, str], time_s: float
@@ -68,8 +71,10 @@ class Analyser:
             *backlog_findings(flows, pushed, processed, self._memory, limit),
             *_unmonitored_publishers(views, failures),
         ]
+        pushed_to = _pushed_to(flows, pushed)
         for view in views:
             verdicts += self._server_verdicts(view, pace, flows)
+            verdicts += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
         findings = tuple(v for v in verdicts if isinstance(v, Finding))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
         resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])
@@ -82,6 +87,7 @@ class Analyser:
         polled = {view.admin for view in views} | set(failures)
         self._windows = {a: w for a, w in self._windows.items() if a in polled}
         self._keepalive.forget(polled)
+        self._blocked.forget(polled)
         for view in views:
             if view.admin not in self._windows:
                 self._windows[view.admin] = ServerWindow(self.thresholds.window_s)
@@ -138,3 +144,15 @@ def _orphan_reason(channel: str, down: set[str], answering: set[str]) -> str:
     if publisher in down:
         return PUBLISHER_DOWN
     return NO_STREAM if publisher in answering else NO_PUBLISHER
+
+
+def _pushed_to(flows: Sequence[Backlog], pushed: Sequence[StreamRate]) -> dict[str, int]:
+    """Per subscriber, the events pushed since the poll before on the streams it receives
+    (from the publishers' rates, which count the diff's events)."""
+    counts: dict[str, int] = {}
+    rate_of = {(rate.server, rate.name): rate for rate in pushed}
+    for flow in flows:
+        rate = rate_of.get((flow.publisher, flow.stream))
+        if rate is not None and rate.events:
+            counts[flow.subscriber] = counts.get(flow.subscriber, 0) + rate.events
+    return counts
