@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ska_tango_event_monitor.core.diff import ServerDiff
+from ska_tango_event_monitor.core.diff import CounterChange, ServerDiff
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.streams import stream_key
 
@@ -47,33 +47,29 @@ class Backlog:
 
 def pushed_rates(view: ServerView) -> list[StreamRate]:
     """Events pushed per second on each stream that moved forward (from the diff's counts)."""
-    if view.previous is None or not view.elapsed_s or view.diff is None:
-        return []
-    return [
-        StreamRate(
-            view.admin,
-            change.stream,
-            change.last_pushed.events / view.elapsed_s,
-            change.last_pushed.events,
-        )
-        for change in view.diff.published
-        if change.last_pushed.events > 0
-    ]
+    diff = view.diff
+    changes = () if diff is None else ((c.stream, c.last_pushed) for c in diff.published)
+    return _rates(view, changes)
 
 
 def processed_rates(view: ServerView) -> list[StreamRate]:
     """Events processed per second on each subscribed topic that moved forward."""
-    if view.previous is None or not view.elapsed_s or view.diff is None:
+    diff = view.diff
+    changes = (
+        () if diff is None else ((c.topic, c.events_processed) for c in diff.changed_subscriptions)
+    )
+    return _rates(view, changes)
+
+
+def _rates(
+    view: ServerView, changes: Iterable[tuple[str, CounterChange | None]]
+) -> list[StreamRate]:
+    if view.previous is None or not view.elapsed_s:
         return []
     return [
-        StreamRate(
-            view.admin,
-            change.topic,
-            change.events_processed.events / view.elapsed_s,
-            change.events_processed.events,
-        )
-        for change in view.diff.changed_subscriptions
-        if change.events_processed is not None and change.events_processed.events > 0
+        StreamRate(view.admin, name, change.events / view.elapsed_s, change.events)
+        for name, change in changes
+        if change is not None and change.events > 0
     ]
 
 
