@@ -31,8 +31,11 @@ class ReportWriter:
         analysis: bool = True,
         html_path: Path | None = None,
         title: str = "",
+        snapshots: bool = True,
     ) -> None:
+        """`snapshots`: print each report (not when a full-screen view shows them)."""
         self._stdout = stdout
+        self._snapshots = snapshots
         self._json = output_format == "json"
         self._analysis = analysis
         self.findings = FindingsLog()
@@ -46,6 +49,8 @@ class ReportWriter:
             self.findings.add(report.time, report.findings, report.unjudged, servers)
         if self._history is not None:
             self._history.add(report)
+        if not self._snapshots:
+            return
         if self._json:
             text = dumps(report)
         else:
