@@ -46,6 +46,7 @@ def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
         html_path=options.report,
         title=source or "all servers",
         snapshots=not options.top,  # the full screen shows them
+        progress_to=env.stderr,
     )
 
 
