@@ -9,16 +9,26 @@ from collections.abc import Sequence
 from ska_tango_event_monitor.outputs.top.table import COLUMNS
 
 GAP = 2  # between columns
+MOST_NEEDED = 2  # names of this `cut` or later are kept whole if columns can go instead
 TINY = 4  # the least a name is cut to: "ri…" still tells one row from another
 
 
-def columns_for(width: int) -> list[int]:
-    """The columns (indices in COLUMNS) whose least widths fit in `width`."""
+def columns_for(width: int, rows: Sequence[Sequence[str]] = ()) -> list[int]:
+    """The columns (indices in COLUMNS) that fit in `width`: the stream and the servers
+    whole (names cut last, FINDINGS first), the others at their least widths."""
     chosen = list(range(len(COLUMNS)))
     droppable = sorted((c.keep, i) for i, c in enumerate(COLUMNS) if c.keep)
-    while droppable and _total([COLUMNS[i].width for i in chosen]) > width:
+    needed = [_needed(i, rows) for i in chosen]
+    while droppable and _total([needed[i] for i in chosen]) > width:
         chosen.remove(droppable.pop(0)[1])
     return chosen
+
+
+def _needed(index: int, rows: Sequence[Sequence[str]]) -> int:
+    column = COLUMNS[index]
+    if column.cut < MOST_NEEDED:
+        return column.width
+    return max([column.width, *(len(cells[index]) for cells in rows)])
 
 
 def widths(chosen: Sequence[int], rows: Sequence[Sequence[str]], width: int) -> list[int]:

@@ -96,8 +96,8 @@ def _line(text: str, line_style: str = "") -> Text:
 
 
 def _table(rows: list[StreamRow], width: int) -> Table:
-    chosen = columns_for(width)
     text = [cells(row) for row in rows]
+    chosen = columns_for(width, text)
     table = Table(
         box=None,
         pad_edge=False,

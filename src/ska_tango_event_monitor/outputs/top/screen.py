@@ -9,6 +9,7 @@ and written to stderr once it is left, so nothing is drawn over the table.
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -46,6 +47,7 @@ class TopScreen:
         self.messages = HeldMessages()
         self._stderr = stderr
         self._console = Console(file=stdout)
+        self._stdout = stdout
         self._keys = KeyReader(stdin)
         self._frame = Frame(None, None, ViewState(), replay=replay)
         self._latest: tuple[SnapshotReport | None, SnapshotReport | None] = (None, None)
@@ -57,7 +59,7 @@ class TopScreen:
             redirect_stderr=False,
             get_renderable=lambda: frame(self._frame, *self._console.size),
         )
-        self._size = self._console.size
+        self._size = self._measure()
 
     def __enter__(self) -> TopScreen:
         self._keys.__enter__()
@@ -117,12 +119,22 @@ class TopScreen:
                 shown = replace(shown, report=self._latest[0], previous=self._latest[1])
             shown = replace(shown, view=view)
             actions.append(action)
-        resized = self._console.size != self._size
+        resized = self._measure() != self._size
         if actions or resized or self.messages.last_line != shown.message:
             self._redraw(shown)
         return actions
 
     def _redraw(self, shown: Frame) -> None:
         self._frame = replace(shown, message=self.messages.last_line)
-        self._size = self._console.size
+        self._size = self._measure()
         self._live.refresh()
+
+    def _measure(self) -> tuple[int, int]:
+        """The terminal's size as it is now: asked of the terminal itself, since COLUMNS and
+        LINES (which rich would take first) may be left over from when it was smaller."""
+        try:
+            columns, lines = os.get_terminal_size(self._stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # not a terminal: rich's guess
+            return self._console.size
+        self._console.size = (columns, lines)
+        return columns, lines
