@@ -209,7 +209,7 @@ def test_a_replay_is_stepped_through_with_the_keys(terminal: Terminal) -> None:
     viewer.join(timeout=10)
     assert done.is_set()
     assert termios.tcgetattr(terminal.stdin.fileno()) == before  # the terminal as it was
-    assert terminal.shows("\x1b[?1049l")  # the alternate screen left
+    wait_until(lambda: terminal.shows("\x1b[?1049l"), what="the alternate screen left")
 
 
 def test_q_between_polls_quits_and_p_holds_the_screen(terminal: Terminal) -> None:
@@ -223,11 +223,11 @@ def test_q_between_polls_quits_and_p_holds_the_screen(terminal: Terminal) -> Non
         screen.show(keepalive[2])  # paused: polled, not shown
         screen.messages.write("warning: a poll took long\n")
         screen.wait(0.5)
-        assert not terminal.shows("09:01:20") and terminal.shows("PAUSED")
-        assert terminal.shows("warning: a poll took long")
+        wait_until(lambda: terminal.shows("warning: a poll took long"), what="the warning")
+        assert terminal.shows("PAUSED") and not terminal.shows("09:01:20")
         terminal.type(b"p")
         screen.wait(0.5)
-        assert terminal.shows("09:01:20")  # resumed: the latest poll
+        wait_until(lambda: terminal.shows("09:01:20"), what="the latest poll, once resumed")
         terminal.type(b"q")
         with pytest.raises(QuitRequested):
             screen.wait(10)
