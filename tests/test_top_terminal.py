@@ -96,13 +96,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def start(tmux: Tmux, lab: EventLab, tmp_path: Path, *args: str) -> None:
+def start(tmux: Tmux, lab: EventLab | None, tmp_path: Path, *args: str) -> None:
     """`--top ARGS` in a new detached session of WIDTH x HEIGHT."""
     config = tmp_path / "tmux.conf"
     # the pane stays after the command ends, to be read; no status line
     config.write_text("set -g remain-on-exit on\nset -g status off\n")
     size = ["-x", str(WIDTH), "-y", str(HEIGHT)]
-    environment = ["-e", f"TANGO_HOST={lab.tango_host}"]
+    environment = [] if lab is None else ["-e", f"TANGO_HOST={lab.tango_host}"]
     monitor = [sys.executable, "-m", "ska_tango_event_monitor", "--top", *args]
     status = tmp_path / "status"  # written once the monitor has exited
     command = f"{shlex.join(monitor)}; echo $? > {shlex.quote(str(status))}"
@@ -156,3 +156,23 @@ def test_top_shows_the_stream_falling_behind_first_and_q_leaves_cleanly(
     assert "Summary" in after and f"WARNING backlog dserver/EventLab/sink {SLOW}" in after
     for admin in ADMINS:
         assert perf(admin) == (None, None), f"perf monitoring still on at {admin}"
+
+
+@pytest.mark.timeout(120)
+def test_a_recording_is_stepped_through_and_filtered(tmux: Tmux, tmp_path: Path) -> None:
+    recording = Path(__file__).parent / "data" / "scenario_keepalive.jsonl"
+    start(tmux, None, tmp_path, "--replay", str(recording))
+    tmux.wait_for(lambda screen: "snapshot 1 of 30" in "\n".join(screen), "the first snapshot")
+    tmux("send-keys", "-t", "top", "Space", "Right", "Right", "Left")
+    screen = tmux.wait_for(lambda screen: "snapshot 3 of 30" in "\n".join(screen), "stepping")
+    assert screen[0].startswith("2026-12-01 09:01:20")  # the third poll, 10 s apart
+    tmux("send-keys", "-t", "top", "/", "stuck", "Enter")
+    screen = tmux.wait_for(lambda s: "filter: stuck" in "\n".join(s), "the filter")
+    rows = screen[screen.index(next(line for line in screen if line.startswith("SEVERITY"))) + 1 :]
+    assert [line.split()[1] for line in rows if line.strip()] == ["lab/source/1/value.change"]
+    assert "EventLab/stuck" in rows[0]
+    tmux("send-keys", "-t", "top", "q")
+    wait_until(lambda: (tmp_path / "status").exists(), what="q to quit")
+    assert (tmp_path / "status").read_text().strip() == "0"
+    after = "\n".join(tmux.screen())
+    assert "- Findings in 30 snapshot(s)" in after  # the summary of the whole recording

@@ -7,7 +7,7 @@ fits the screen by counting rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.console import Group
 from rich.table import Table
@@ -44,12 +44,22 @@ class Frame:
     position: str = ""  # in a replay: `snapshot 3 of 10`
     message: str = ""  # the last warning, held while the screen is full
     replay: bool = False
+    # the report's rows, made once per report (keys and resizes redraw the same rows)
+    all_rows: tuple[StreamRow, ...] | None = None
+
+    def showing(
+        self, report: SnapshotReport, previous: SnapshotReport | None, position: str = ""
+    ) -> Frame:
+        rows = tuple(stream_rows(report, previous))
+        return replace(self, report=report, previous=previous, position=position, all_rows=rows)
 
     def rows(self) -> list[StreamRow]:
         if self.report is None:
             return []
-        found = matching(stream_rows(self.report, self.previous), self.view.filter)
-        return ordered(found, self.view.sort)
+        found = self.all_rows
+        if found is None:
+            found = tuple(stream_rows(self.report, self.previous))
+        return ordered(matching(found, self.view.filter), self.view.sort)
 
 
 def frame(shown: Frame, width: int, height: int) -> Group:

@@ -200,9 +200,14 @@ def _with_findings(rows: list[StreamRow], findings: Iterable[Finding]) -> list[S
     subscribes to nothing. A finding on no row gets a row of its own."""
     on_row: list[list[Finding]] = [[] for _ in rows]
     extra: dict[tuple[str, str | None], list[Finding]] = {}
+    by_server: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        for server in row.servers:
+            by_server.setdefault(server, []).append(index)
     subscribing = {row.subscriber for row in rows}
     for finding in findings:
-        hits = [i for i, row in enumerate(rows) if _concerns(finding, row, subscribing)]
+        candidates = by_server.get(finding.server, [])
+        hits = [i for i in candidates if _concerns(finding, rows[i], subscribing)]
         for index in hits:
             on_row[index].append(finding)
         if not hits:

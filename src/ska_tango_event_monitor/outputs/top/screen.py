@@ -80,7 +80,7 @@ class TopScreen:
         """The latest report; on screen at once unless paused."""
         self._latest = (report, self._latest[0])
         if not self._frame.view.paused:
-            self._redraw(replace(self._frame, report=report, previous=self._latest[1]))
+            self._redraw(self._frame.showing(report, self._latest[1]))
 
     def wait(self, seconds: float) -> None:
         """Keys for `seconds`; raises QuitRequested on `q`."""
@@ -96,11 +96,7 @@ class TopScreen:
             if index != shown:
                 previous = reports[index - 1] if index else None
                 position = f"snapshot {index + 1} of {len(reports)}"
-                self._redraw(
-                    replace(
-                        self._frame, report=reports[index], previous=previous, position=position
-                    )
-                )
+                self._redraw(self._frame.showing(reports[index], previous, position))
                 shown = index
             for action in self._actions(TICK_S):  # in the order pressed
                 if action is Action.QUIT:
@@ -116,7 +112,8 @@ class TopScreen:
         for key in self._keys.read(timeout):
             view, action = press(shown.view, key, replay=shown.replay)
             if shown.view.paused and not view.paused:  # resumed: the latest poll
-                shown = replace(shown, report=self._latest[0], previous=self._latest[1])
+                latest, before = self._latest
+                shown = shown if latest is None else shown.showing(latest, before)
             shown = replace(shown, view=view)
             actions.append(action)
         resized = self._measure() != self._size
