@@ -127,3 +127,28 @@ def test_unwritable_output(lab_database, tmp_path: Path) -> None:
     assert status == ExitStatus.RECORDING_ERROR == 6
     assert_one_error_line(out, err, "/nonexistent-dir/x.jsonl")
     assert not Path("/nonexistent-dir").exists()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [["lab/source/1", "lab/sink/1"], ["--all"], ["--replay", "RECORDING"]],
+    ids=["devices", "all", "replay"],
+)
+def test_top_without_a_terminal_is_refused(
+    lab_database, tmp_path: Path, source: list[str]
+) -> None:
+    """stdout is a pipe here: nothing to draw a screen on. Refused before any server is
+    resolved or perf monitoring switched on (the servers need not run)."""
+    recording = str(Path(__file__).parent / "data" / "slow_callback_scan.jsonl")
+    args = ["--top", "--monitor", *(recording if a == "RECORDING" else a for a in source)]
+    status, out, err, _ = run_command(args, tmp_path, lab_database.tango_host)
+    assert status == ExitStatus.USAGE == 2
+    line = assert_one_error_line(out, err, "--top needs a terminal")
+    assert "leave out --top" in line
+
+
+@pytest.mark.parametrize("other", [["--format", "json"], ["--list"]])
+def test_top_with_an_output_of_its_own_is_refused(tmp_path: Path, other: list[str]) -> None:
+    status, out, err, _ = run_command(["--top", *other, "foo/bar/hw"], tmp_path, None)
+    assert status == ExitStatus.USAGE
+    assert_one_error_line(out, err, "--top shows the snapshots itself")

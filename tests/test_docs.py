@@ -604,6 +604,13 @@ def test_every_table_row_and_column_is_explained() -> None:
         assert f"`{column}`" in reference(), column
 
 
+def test_every_top_column_is_explained() -> None:
+    from ska_tango_event_monitor.outputs.top.table import COLUMNS
+
+    for column in COLUMNS:
+        assert f"| `{column.title}` |" in reference(), column.title
+
+
 def test_every_finding_kind_is_explained() -> None:
     kinds = re.findall(r'Severity\.(\w+),\s*"([a-z ]+)"', source("core/findings"))
     assert len({kind for _, kind in kinds}) >= 13

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import lzma
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -131,10 +132,14 @@ class Recorder:
         self.close()
 
 
-def read_recording(path: str | Path) -> Iterator[Snapshot]:
+# told how far reading got: bytes of the file read so far, and its size
+Progress = Callable[[int, int], None]
+
+
+def read_recording(path: str | Path, progress: Progress | None = None) -> Iterator[Snapshot]:
     """Snapshots of a recording; a truncated last line (a crash while writing) is skipped."""
     path = Path(path)
-    lines = _read_lines(path)
+    lines = _read_lines(path, progress)
     previous: str | None = None
     number = 0
     for number, line in enumerate(lines, start=1):
@@ -147,25 +152,29 @@ def read_recording(path: str | Path) -> Iterator[Snapshot]:
         raise RecordingError(f"{path} is an empty recording")
 
 
-def _read_lines(path: Path) -> Iterator[str]:
+def _read_lines(path: Path, progress: Progress | None = None) -> Iterator[str]:
     try:
-        with _open_text(path) as file:
-            yield from file
+        with open(path, "rb") as raw, _open_text(path, raw) as file:
+            size = os.fstat(raw.fileno()).st_size
+            for line in file:
+                yield line
+                if progress is not None:  # of the file as stored (compressed or not)
+                    progress(raw.tell(), size)
     except EOFError:
         return  # compressed stream cut short: keep what was complete
     except (OSError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as error:
         raise RecordingError(f"cannot read the recording {path}: {error}") from None
 
 
-def _open_text(path: Path) -> IO[str]:
-    """The recording as text, decompressed as its suffix says."""
+def _open_text(path: Path, raw: IO[bytes]) -> IO[str]:
+    """The recording's file `raw` as text, decompressed as its suffix says."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
+        return gzip.open(raw, "rt", encoding="utf-8")
     if path.suffix == ".bz2":
-        return bz2.open(path, "rt", encoding="utf-8")
+        return bz2.open(raw, "rt", encoding="utf-8")
     if path.suffix == ".xz":
-        return lzma.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return io.TextIOWrapper(lzma.LZMAFile(raw), encoding="utf-8")
+    return io.TextIOWrapper(raw, encoding="utf-8")
 
 
 def _parse_line(line: str, number: int, path: Path) -> Snapshot:

@@ -26,6 +26,7 @@ class Environment:
 
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)  # --top's keys
     now: Callable[[], datetime] = datetime.now
 
 
@@ -44,6 +45,8 @@ def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
         analysis=not options.no_analysis,
         html_path=options.report,
         title=source or "all servers",
+        snapshots=not options.top,  # the full screen shows them
+        progress_to=env.stderr,
     )
 
 

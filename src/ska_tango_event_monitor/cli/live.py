@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from types import FrameType
 
 from ska_tango_event_monitor.cli.common import (
@@ -20,6 +21,7 @@ from ska_tango_event_monitor.cli.common import (
 from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot, SnapshotReport
 from ska_tango_event_monitor.files import OutputFileError, check_writable
+from ska_tango_event_monitor.outputs.top.screen import TopScreen
 from ska_tango_event_monitor.outputs.writer import ReportWriter
 from ska_tango_event_monitor.prometheus.export import MetricsExport
 from ska_tango_event_monitor.recording import Recorder, RecordingError
@@ -66,18 +68,23 @@ def run(options: argparse.Namespace, env: Environment) -> int:
             recorder.close()
         return fail(env, str(error), _exporter_status(error))
     monitor = Monitor(servers, options.timeout, now=env.now)
-    # SIGTERM stops the loop as Ctrl-C does; during the clean-up both are ignored, so that
-    # perf monitoring is always switched off again
-    with _sigterm_as_interrupt():
+    screen = TopScreen(env.stdout, env.stdin, env.stderr) if options.top else None
+    # SIGTERM stops the loop as Ctrl-C does (and `q` with --top); during the clean-up both
+    # are ignored, so that perf monitoring is always switched off again. The full screen is
+    # left before the summary; warnings are held meanwhile and written when it is.
+    loop_env = env if screen is None else replace(env, stderr=screen.messages)
+    with _sigterm_as_interrupt(), screen or contextlib.nullcontext():
         try:
-            status = _poll_loop(options, env, monitor, recorder, writer, discovery, export)
+            status = _poll_loop(
+                options, loop_env, monitor, recorder, writer, discovery, export, screen
+            )
         except KeyboardInterrupt:
             status = None
         except RecordingError as error:
-            status = fail(env, str(error), ExitStatus.RECORDING_ERROR)
+            status = fail(loop_env, str(error), ExitStatus.RECORDING_ERROR)
         finally:
             with _ignoring_interrupts():
-                _switch_perf_off(env, monitor)
+                _switch_perf_off(loop_env, monitor)
                 monitor.close()
                 if recorder is not None:
                     recorder.close()
@@ -94,6 +101,7 @@ def _poll_loop(
     writer: ReportWriter,
     discovery: ServerDiscovery | None,
     export: MetricsExport | None,
+    screen: TopScreen | None = None,
 ) -> int | None:
     """None when done (--count reached), else the exit status of a failure."""
     session = session_for(options)
@@ -118,6 +126,8 @@ def _poll_loop(
         else:  # the --server selection emptied: nothing to print or record while waiting
             snapshot = Snapshot(env.now(), ())
             report = SnapshotReport(snapshot.time, ())
+        if screen is not None:
+            screen.show(report)
         if export is not None:  # with no server, it shows none (not the last ones as up)
             try:
                 export.update(snapshot, report)
@@ -127,11 +137,16 @@ def _poll_loop(
             return None
         if options.monitor:
             _switch_perf_on(env, monitor, monitor.admins_needing_perf(snapshot))
-        next_poll = _wait_for_next_poll(env, options.polling_period, started, next_poll)
+        pause = time.sleep if screen is None else screen.wait  # keys work while it waits
+        next_poll = _wait_for_next_poll(env, options.polling_period, started, next_poll, pause)
 
 
 def _wait_for_next_poll(
-    env: Environment, period: float, started: float, scheduled: float
+    env: Environment,
+    period: float,
+    started: float,
+    scheduled: float,
+    pause: Callable[[float], None] = time.sleep,
 ) -> float:
     took = time.monotonic() - started
     if took > period:
@@ -140,7 +155,7 @@ def _wait_for_next_poll(
     now = time.monotonic()
     if next_poll < now:  # fell behind: poll at once and keep the period from here
         return now
-    time.sleep(next_poll - now)
+    pause(next_poll - now)
     return next_poll
 
 

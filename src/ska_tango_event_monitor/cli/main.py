@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ska_tango_event_monitor import __version__
-from ska_tango_event_monitor.cli.common import PROG, Environment
+from ska_tango_event_monitor.cli.common import PROG, Environment, fail
 from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.cli.exporter_options import check_exporter_options
 from ska_tango_event_monitor.cli.findings_options import (
@@ -105,6 +105,8 @@ def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> ar
         parser.error("--list goes with DEVICE... or --server/--all, not --replay")
     if options.fail_on and options.no_analysis:
         parser.error("--fail-on needs the findings: drop --no-analysis")
+    if options.top and (options.list or options.format == "json"):
+        parser.error("--top shows the snapshots itself: not with --list or --format json")
     return options
 
 
@@ -129,6 +131,13 @@ def _check_sources(parser: argparse.ArgumentParser, options: argparse.Namespace)
 
 
 def _run(options: argparse.Namespace, env: Environment) -> int:
+    if options.top and not env.stdout.isatty():  # drawing on a file or a pipe: refused
+        return fail(
+            env,
+            "--top needs a terminal and standard output is not one: leave out --top for "
+            "the text report (or use --format json)",
+            ExitStatus.USAGE,
+        )
     if options.replay is not None:
         from ska_tango_event_monitor.cli.replay import replay
 

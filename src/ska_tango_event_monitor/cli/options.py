@@ -100,6 +100,13 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_exporter_arguments(parser)
     parser.add_argument(
+        "--top",
+        action="store_true",
+        help="a full-screen view refreshed after every poll, one row per stream and "
+        "subscriber, the worst first (keys: q quit, s sort, / filter, p pause; with "
+        "--replay: space/arrows step through the snapshots); needs a terminal",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",

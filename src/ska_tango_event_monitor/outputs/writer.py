@@ -16,6 +16,7 @@ from ska_tango_event_monitor.files import (
 from ska_tango_event_monitor.outputs.html.history import ReportHistory
 from ska_tango_event_monitor.outputs.html.report import render_html
 from ska_tango_event_monitor.outputs.json_lines import dumps, summary_to_json
+from ska_tango_event_monitor.outputs.progress import ProgressBar
 from ska_tango_event_monitor.outputs.text import (
     SNAPSHOT_SEPARATOR,
     render_snapshot,
@@ -31,8 +32,13 @@ class ReportWriter:
         analysis: bool = True,
         html_path: Path | None = None,
         title: str = "",
+        snapshots: bool = True,
+        progress_to: TextIO | None = None,
     ) -> None:
+        """`snapshots`: print each report (not when a full-screen view shows them);
+        `progress_to`: the stream for a progress bar while the HTML report is written."""
         self._stdout = stdout
+        self._snapshots, self._progress_to = snapshots, progress_to
         self._json = output_format == "json"
         self._analysis = analysis
         self.findings = FindingsLog()
@@ -46,6 +52,8 @@ class ReportWriter:
             self.findings.add(report.time, report.findings, report.unjudged, servers)
         if self._history is not None:
             self._history.add(report)
+        if not self._snapshots:
+            return
         if self._json:
             text = dumps(report)
         else:
@@ -62,7 +70,13 @@ class ReportWriter:
             else:
                 self._print(SNAPSHOT_SEPARATOR + render_summary(self.findings))
         if self._history is not None and self._html_path is not None:
-            write_html(self._html_path, render_html(self._history, self.findings, self._title))
+            write_html(self._html_path, self._render_html(self._history))
+
+    def _render_html(self, history: ReportHistory) -> str:
+        if self._progress_to is None:
+            return render_html(history, self.findings, self._title)
+        with ProgressBar(self._progress_to, "writing the report") as bar:
+            return render_html(history, self.findings, self._title, bar.update)
 
     def failed(self, fail_on: Severity | None) -> bool:
         """A finding at or above `fail_on` was raised."""

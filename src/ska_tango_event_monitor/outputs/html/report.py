@@ -9,6 +9,7 @@ drawn by `html_chart` (axes, lines, legends in `html_axes`, `html_lines`), the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from ska_tango_event_monitor.core.findings_log import FindingsLog
@@ -34,15 +35,22 @@ __all__ = [
 ]
 
 
-def render_html(history: ReportHistory, findings: FindingsLog, title: str) -> str:
-    """The whole page; `findings` is the log the run kept of the same reports."""
+def render_html(
+    history: ReportHistory,
+    findings: FindingsLog,
+    title: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
+    """The whole page; `findings` is the log the run kept of the same reports. `progress`
+    is told after each server's section: sections done, and how many in all."""
     axis = TimeAxis.of(history.times) if history.times else None
     colours = Colours()
-    sections = [
-        _header(history, findings, title),
-        findings_section(history, findings, axis),
-        *(server_section(s, history, axis, colours) for s in history.servers.values()),
-    ]
+    sections = [_header(history, findings, title), findings_section(history, findings, axis)]
+    servers = list(history.servers.values())
+    for done, server in enumerate(servers, start=1):
+        sections.append(server_section(server, history, axis, colours))
+        if progress is not None:
+            progress(done, len(servers))
     return PAGE.format(title=escape(title), css=CSS, body="\n".join(sections))
 
 
