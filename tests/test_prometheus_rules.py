@@ -1,5 +1,6 @@
 """The alerting and recording rules shipped with the package (prometheus/rules.yaml): where
-they are, and that the tutorial's Prometheus loads the same file."""
+they are, that the tutorial's Prometheus loads the same file, and what each alert names.
+tests/test_promtool.py has Prometheus' own checks of them."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ from pathlib import Path
 
 import yaml
 
+from prometheus_tools import RULES, rule_groups
 from ska_tango_event_monitor.prometheus.rules import main, rules_text
 
 REPO = Path(__file__).resolve().parents[1]
-RULES = REPO / "src" / "ska_tango_event_monitor" / "prometheus" / "rules.yaml"
 TUTORIAL = REPO / "tutorial" / "diagnose-missing-events"
-
-
-def rule_groups() -> list[dict]:
-    return yaml.safe_load(RULES.read_text())["groups"]
 
 
 def test_the_rules_are_package_data() -> None:
