@@ -1,6 +1,7 @@
 """A real Prometheus scraping two monitors sharded by `--server` pattern, with the package's
 rules: the backlog of a slow subscriber, whose publisher another monitor watches, is joined
-across the two, and its alert fires; its healthy twin raises none.
+across the two, and its alert fires; its healthy twin raises none. The Grafana dashboard's
+queries run against it.
 
 EventLab/pub publishes lab/source/1 and lab/source/2, each pushing 20 events a second.
 EventLab/slow (lab/sink/slow) takes 0.1 s in every callback of lab/source/1: it falls behind
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +44,9 @@ RATE_HZ = 20.0
 SLOW_CALLBACK_S = 0.1
 FIRING_WITHIN_S = 60.0  # the alert's 30 s `for`, after the first scrapes of both shards
 BACKLOG_SERIES = "stream:tango_event_backlog_events:pushed_minus_received"
+DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json"
+# Grafana's $__rate_interval is at least 4 scrape intervals: 1 s here; `$server` is "All"
+GRAFANA_VARIABLES = {"$__rate_interval": "10s", "$server": ".*"}
 
 
 @dataclass
@@ -259,3 +264,64 @@ def test_the_healthy_twin_raises_no_alert(facility: Facility) -> None:
     assert raised, "ALERTS has the backlog alert at least"
     assert not {server for _, server in raised} - {SLOW, None}, raised
     assert {name for name, server in raised if server is None} <= {"TangoEventMonitorAbsent"}
+
+
+# --- the Grafana dashboard against this Prometheus ----------------------------------------------
+
+
+def dashboard_targets() -> list[tuple[str, str, str]]:
+    """(panel title, expression with the variables filled in, legend) of every query."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = [p for panel in dashboard["panels"] for p in [panel, *panel.get("panels", [])]]
+    found = []
+    for panel in panels:
+        for target in panel.get("targets", []):
+            expr = target["expr"]
+            for variable, value in GRAFANA_VARIABLES.items():
+                expr = expr.replace(variable, value)
+            assert "$" not in expr, f"{panel['title']}: a variable left in {expr}"
+            found.append((panel["title"], expr, target.get("legendFormat", "")))
+    assert len(found) >= 15
+    return found
+
+
+def test_every_dashboard_query_parses_and_returns_data(facility: Facility) -> None:
+    for title, expr, legend in dashboard_targets():
+        result = facility.query(expr)  # a query that does not parse fails here
+        assert result, f"{title}: no data for {expr}"
+        for label in re.findall(r"\{\{\s*(\w+)\s*\}\}", legend):
+            assert all(label in series["metric"] for series in result), (title, label, result)
+
+
+def test_the_dashboard_names_only_what_the_exporter_and_the_rules_make(
+    facility: Facility,
+) -> None:
+    """Its metrics are the exporter's or recorded by the package's rules, and its label
+    names are on those series here."""
+    ours = '{__name__=~"tango_event_.+|.+:tango_event_.+"}'
+    names = set(api(facility.prometheus, "label/__name__/values", **{"match[]": ours}))
+    records = {
+        rule["record"]
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    assert names >= records, "every recording rule has its series here"
+    labels = set(api(facility.prometheus, "labels", **{"match[]": ours}))
+    for title, expr, _ in dashboard_targets():
+        for name in re.findall(r"[a-z_:]*tango_event_[a-z_:]+", expr):
+            assert name in names, f"{title}: {name} is not exported nor recorded"
+        used = re.findall(r"(\w+)\s*(?:=~|!~|!=|=)\s*\"", expr)
+        for clause in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", expr):
+            used += [label.strip() for label in clause.split(",")]
+        assert set(used) <= labels, f"{title}: labels {set(used) - labels} in {expr}"
+
+
+def test_the_server_variable_lists_every_server(facility: Facility) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    [variable] = [v for v in dashboard["templating"]["list"] if v["name"] == "server"]
+    match = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["query"])
+    assert match, variable["query"]
+    metric, label = match.groups()
+    values = api(facility.prometheus, f"label/{label}/values", **{"match[]": metric})
+    assert set(values) == {PUB, SLOW, TWIN}
