@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 from importlib.resources import files
 
+PACKAGE = "ska_tango_event_monitor.prometheus"  # not __name__: "__main__" under `python -m`
 RULES_FILE = "rules.yaml"
 
 
 def rules_text() -> str:
     """The rules file as installed with the package."""
-    return files(__package__).joinpath(RULES_FILE).read_text(encoding="utf-8")
+    return files(PACKAGE).joinpath(RULES_FILE).read_text(encoding="utf-8")
 
 
 def main() -> int:
