@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SARDANA_VENV ?= .venv-sardana
 SARDANA ?= sardana==3.7.*
 
-.PHONY: setup sardana demo test lint format archive clean bench docs
+.PHONY: setup sardana prometheus demo test lint format archive clean bench docs
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,12 @@ $(SARDANA_VENV)/.installed: $(VENV)/.installed Makefile
 	$(SARDANA_VENV)/bin/python -m pip install --quiet '$(SARDANA)' \
 		"pytango==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("pytango"))')"
 	touch $@
+
+# Prometheus' own prometheus and promtool, for the tests of the alert rules (Debian's package;
+# as root). Without them those tests are skipped, unless REQUIRE_PROMETHEUS=1 (CI).
+prometheus:
+	command -v promtool >/dev/null && command -v prometheus >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq prometheus)
 
 demo: setup
 	$(BIN)/ska-tango-event-monitor-tutorial demo $(DEMO_ARGS)

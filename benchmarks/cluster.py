@@ -105,6 +105,16 @@ class Cluster:
             command, self.tango_host, work / f"server-{index}.log", name=f"EventBench/{index}"
         )
 
+    def restart(self, index: int) -> None:
+        """Stop server `index` (SIGTERM), start it again and re-make its subscriptions."""
+        old = self.servers[index]
+        old.stop()
+        new = DeviceServerProcess(old.command, self.tango_host, old.log_path, name=old.name)
+        self.servers[index] = new
+        new.start().wait_ready([device_name(index)], timeout=READY_TIMEOUT_S)
+        if self.chain and index > 0:
+            _subscribe_sources(self.devices[index])
+
     def stop(self) -> None:
         """Stop every server (in parallel), then the database; remove the files."""
         try:

@@ -1,7 +1,8 @@
 """`python -m benchmarks.run [--quick] [--only NAME...]`: every benchmark, figures and targets.
 
-`make bench` runs them at full size (about 5 minutes on 2 cores; `BENCH_ARGS` passes
-options). `--quick` runs each at a tiny size to show that it works: its figures mean little.
+`make bench` runs them at full size (about 5 minutes on 2 cores, and the soak's 30; `BENCH_ARGS`
+passes options, e.g. `--only soak --soak-minutes 10`). `--quick` runs each at a tiny size to
+show that it works: its figures mean little.
 Every process started is stopped before the end; all traffic stays on 127.0.0.1.
 """
 
@@ -18,11 +19,11 @@ from datetime import datetime
 
 import tango
 
-from benchmarks import cpu_per_poll, fanout, overhead, replay_long
+from benchmarks import cpu_per_poll, fanout, overhead, replay_long, soak
 from benchmarks.results import Report
 from benchmarks.synthetic import System
 
-BENCHMARKS = ("fanout", "overhead", "cpu", "replay")
+BENCHMARKS = ("fanout", "overhead", "cpu", "replay", "soak")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Settings:
     overhead: overhead.OverheadSettings = field(default_factory=overhead.OverheadSettings)
     cpu: cpu_per_poll.CpuSettings = field(default_factory=cpu_per_poll.CpuSettings)
     replay: replay_long.ReplaySettings = field(default_factory=replay_long.ReplaySettings)
+    soak: soak.SoakSettings = field(default_factory=soak.SoakSettings)
 
 
 QUICK = Settings(
@@ -44,6 +46,15 @@ QUICK = Settings(
         system=System(servers=2, streams=2, events_per_poll=5, slow=0, late=1),
         profile_polls=50,
     ),
+    soak=soak.SoakSettings(
+        servers=4,
+        duration_s=40.0,
+        restart_every_s=12.0,
+        freeze_every_s=20.0,
+        freeze_for_s=2.0,
+        window_s=10.0,
+        sample_every_s=1.0,
+    ),
 )
 
 
@@ -56,7 +67,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sizes", type=_sizes, help="fan-out sizes N, comma-separated (default 1,10,50,100)"
     )
+    parser.add_argument(
+        "--soak-minutes", type=_minutes, help="how long the soak runs (default 30)"
+    )
     return parser.parse_args(argv)
+
+
+def _minutes(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 1 <= minutes <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"{text!r}: from 1 to 1440 minutes")
+    return minutes
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -75,6 +99,12 @@ def settings_for(options: argparse.Namespace) -> Settings:
         targets = tuple(n for n in (50, 100) if n in options.sizes) or (max(options.sizes),)
         sizes = replace(settings.fanout, sizes=options.sizes, target_sizes=targets)
         settings = replace(settings, fanout=sizes)
+    if options.soak_minutes:
+        seconds = options.soak_minutes * 60
+        window = min(settings.soak.window_s, seconds / 4)
+        settings = replace(
+            settings, soak=replace(settings.soak, duration_s=seconds, window_s=window)
+        )
     return settings
 
 
@@ -103,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu_per_poll.run(report, settings.cpu)
     if "replay" in options.only:
         replay_long.run(report, settings.replay)
+    if "soak" in options.only:
+        soak.run(report, settings.soak)
     report.summary()
     report.say("", "  at the end:", *(f"  {line}" for line in machine_lines()))
     report.say(f"  took {time.monotonic() - started:.0f} s")

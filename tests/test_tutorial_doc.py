@@ -325,7 +325,8 @@ def test_every_command_line_is_accepted() -> None:
 def test_every_option_mentioned_exists() -> None:
     known = cli.build_parser().format_help()
     known += "".join(tutorial_help(sub) for sub in sorted(tutorial_subcommands()))
-    known += compose_help("up") + compose_help("logs")
+    known += compose_help("up") + compose_help("logs") + compose_help("down")
+    known += run([script("docker-compose"), "--help"]).stdout  # global options: --profile
     mentioned = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", doc_text()))
     missing = {option for option in mentioned if not re.search(rf"{option}\b", known)}
     assert not missing, f"{DOC.name} mentions options no tool has: {sorted(missing)}"
