@@ -29,7 +29,13 @@ import tango
 
 from benchmarks.cluster import Cluster, tango_host_env, wait_subscribed
 from benchmarks.results import Report, Target, percentile
-from benchmarks.soak_probes import ProcessWatch, Scraper, check_recording, window_mean
+from benchmarks.soak_probes import (
+    ProcessWatch,
+    Sample,
+    Scraper,
+    check_recording,
+    window_mean,
+)
 from ska_tango_event_monitor.local_tango import free_port
 
 FLAT = 1.10  # last window at most this times the first
@@ -112,9 +118,10 @@ class Chaos:
 
 
 def run(report: Report, settings: SoakSettings) -> None:
-    minutes = settings.duration_s / 60
+    seconds = settings.duration_s
+    length = f"{seconds / 60:g} min" if seconds >= 120 else f"{seconds:g} s"
     report.section(
-        f"6. Soak: {settings.servers} servers for {minutes:g} min at a {settings.period_s:g} s "
+        f"6. Soak: {settings.servers} servers for {length} at a {settings.period_s:g} s "
         f"period, --monitor, --prometheus, -o"
     )
     report.say(
@@ -174,6 +181,19 @@ def _stop(monitor: subprocess.Popen) -> int:
         return -signal.SIGKILL
 
 
+def _trend(samples: list[Sample], settings: SoakSettings) -> list[list[object]]:
+    """The means of each window in turn: whether a resource creeps or levels off."""
+    end = samples[-1].at if samples else 0.0
+    rows: list[list[object]] = []
+    start = 0.0
+    while end - start > settings.sample_every_s:  # no window of a last sample alone
+        stop = min(start + settings.window_s, end)
+        means = [window_mean(samples, start, stop, name) for name in ("rss_kib", "threads", "fds")]
+        rows.append([f"{start:.0f}", f"{stop:.0f}", means[0] / 1024, means[1], means[2]])
+        start = stop
+    return rows
+
+
 def _perf_on(cluster: Cluster) -> list[str]:
     """The servers whose replies still carry performance samples (not null)."""
     on = []
@@ -216,6 +236,10 @@ def _report(
         f"{min(loads):.1f} to {max(loads):.1f}, median {percentile(loads, 50):.1f}"
     )
     report.table(["measure", "first window", "last window", "min", "max"], rows)
+    report.say("  by window (means):")
+    report.table(
+        ["from s", "to s", "resident MiB", "threads", "open fds"], _trend(samples, settings)
+    )
     checked = check_recording(recording)
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(checked.times)]
     late = [gap - settings.period_s for gap in gaps]

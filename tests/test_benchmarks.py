@@ -1,5 +1,6 @@
 """`make bench` at a tiny size (`--quick`): every benchmark runs and prints every figure and
-target. Not a timing test: whether a target is met is not asserted."""
+target, the soak's short form included (4 servers for 40 s). Not a timing test: whether a
+target is met is not asserted."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ TARGETS = [
     r"\[4 CPU per poll\] CPU per poll, 13 events/stream/poll, 312 perf samples: ",
     r"\[5 long runs\] replay of 200 polls: \S+ snapshots/s \(target >= 10,000 snapshots/s\)",
     r"\[5 long runs\] peak RSS 200 polls / 50 polls \(flat\): \S+ x \(target <= 1\.1 x\)",
+    r"\[6 soak\] resident memory MiB, last / first window \(flat\): \S+ x \(target <= 1\.1 x\)",
+    r"\[6 soak\] threads, last / first window \(flat\): \S+ x \(target <= 1\.1 x\)",
+    r"\[6 soak\] open file descriptors, last / first window \(flat\): \S+ x "
+    r"\(target <= 1\.1 x\)",
+    r"\[6 soak\] latest poll beyond its period: \S+ s \(target <= 0\.5 s\)",
+    r"\[6 soak\] recorded lines not valid: \S+ lines \(target <= 0 lines\)",
+    r"\[6 soak\] failed scrapes: \S+ scrapes \(target <= 0 scrapes\)",
+    r"\[6 soak\] servers with performance monitoring on at the end: \S+ servers "
+    r"\(target <= 0 servers\)",
 ]
 
 FIGURES = [
@@ -39,6 +49,11 @@ FIGURES = [
     "with --monitor       median throughput",
     "== 4. Monitor CPU per poll: 4 servers x 3 streams",
     "== 5. Long runs: --replay of recordings of 50, 200 polls",
+    "== 6. Soak: 4 servers for 40 s at a 0.5 s period, --monitor, --prometheus, -o",
+    "server 1 restarted every 12 s; server 2 frozen 2 s every 20 s;",
+    "samples of the monitor process over",
+    "polls recorded",
+    "scrapes answered",
     "== Summary: ",
     "cores, load average (1, 5, 15 min)",
 ]
@@ -50,6 +65,8 @@ HEADERS = [
     ("phase", "events/s", "lost", "latency median ms", "latency p99 ms", "monitor polls"),
     ("replies", "decode", "update", "render", "total"),
     ("polls", "perf samples", "replay s", "snapshots/s", "peak MiB"),
+    ("measure", "first window", "last window", "min", "max"),
+    ("from s", "to s", "resident MiB", "threads", "open fds"),
 ]
 
 
@@ -77,9 +94,6 @@ def test_quick_run_prints_every_figure_and_target() -> None:
         assert all(line.endswith((" met", " NOT MET")) for line in hits)
     assert "== Summary: " in out and f" of {len(TARGETS)} targets met" in out
     # every process it started was stopped: no server of the benchmark is left running
-    left = subprocess.run(
-        ["pgrep", "-f", str(ROOT / "benchmarks" / "bench_server.py")],
-        capture_output=True,
-        text=True,
-    )
-    assert left.stdout == ""
+    for started in (str(ROOT / "benchmarks" / "bench_server.py"), "--server EventBench/"):
+        left = subprocess.run(["pgrep", "-f", started], capture_output=True, text=True)
+        assert left.stdout == "", f"left running: {started}"
