@@ -59,10 +59,6 @@ class ServerWindow:
     def latest(self) -> WindowPoll:
         return self.polls[-1]
 
-    @property
-    def first(self) -> WindowPoll:
-        return self.polls[0]
-
     def covered_polls(self) -> Iterator[WindowPoll]:
         """Polls whose samples cover the whole time since the poll before; the oldest poll
         kept is only the window's starting point (its samples are older than the window)."""
