@@ -37,7 +37,7 @@ class CpuSettings:
     cases: tuple[tuple[int, bool], ...] = ((2, False), (2, True), (13, True))
 
 
-class _Discard(io.TextIOBase):
+class Discard(io.TextIOBase):
     def write(self, text: str) -> int:
         return len(text)
 
@@ -93,13 +93,13 @@ def _label(system: System) -> str:
 
 def _measure(system: System, polls: int) -> tuple[dict[str, list[float]], Counter, float]:
     session = MonitorSession(Analyser())
-    writer = ReportWriter(_Discard())
+    writer = ReportWriter(Discard())
     phases: dict[str, list[float]] = {p: [] for p in PHASES}
     findings: Counter = Counter()
     first = 0.0
     for poll in range(polls):
-        wire = _wire(system, poll)  # the replies as they come off the wire, made untimed
-        times = _one_poll(system, poll, wire, session, writer, findings)
+        wire = wire_replies(system, poll)  # the replies as they come off the wire, made untimed
+        times = one_poll(system, poll, wire, session, writer, findings)
         if poll == 0:
             first = sum(times)
             findings.clear()
@@ -109,11 +109,12 @@ def _measure(system: System, polls: int) -> tuple[dict[str, list[float]], Counte
     return phases, findings, first
 
 
-def _wire(system: System, poll: int) -> list[str]:
+def wire_replies(system: System, poll: int) -> list[str]:
+    """The replies of one poll as strings, as pytango hands them over."""
     return [json.dumps(system.reply(i, poll)) for i in range(system.servers)]
 
 
-def _one_poll(
+def one_poll(
     system: System,
     poll: int,
     wire: list[str],
@@ -138,13 +139,13 @@ def _one_poll(
 
 def _explain(report: Report, system: System, total: float) -> None:
     """Where the time goes: a profiled run of 3 polls."""
-    wires = [_wire(system, poll) for poll in range(4)]
-    session, writer = MonitorSession(Analyser()), ReportWriter(_Discard())
+    wires = [wire_replies(system, poll) for poll in range(4)]
+    session, writer = MonitorSession(Analyser()), ReportWriter(Discard())
     profile = cProfile.Profile()
     for poll, wire in enumerate(wires):
         if poll == 1:
             profile.enable()
-        _one_poll(system, poll, wire, session, writer, Counter())
+        one_poll(system, poll, wire, session, writer, Counter())
     profile.disable()
     report.note(
         f"CPU per poll {ms(total):.1f} ms > {TARGET_MS:g} ms for {_label(system)}; "

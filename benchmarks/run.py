@@ -18,11 +18,11 @@ from datetime import datetime
 
 import tango
 
-from benchmarks import cpu_per_poll, fanout, overhead, replay_long
+from benchmarks import cpu_per_poll, fanout, floor, overhead, replay_long
 from benchmarks.results import Report
 from benchmarks.synthetic import System
 
-BENCHMARKS = ("fanout", "overhead", "cpu", "replay")
+BENCHMARKS = ("fanout", "overhead", "cpu", "replay", "floor")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Settings:
     overhead: overhead.OverheadSettings = field(default_factory=overhead.OverheadSettings)
     cpu: cpu_per_poll.CpuSettings = field(default_factory=cpu_per_poll.CpuSettings)
     replay: replay_long.ReplaySettings = field(default_factory=replay_long.ReplaySettings)
+    floor: floor.FloorSettings = field(default_factory=floor.FloorSettings)
 
 
 QUICK = Settings(
@@ -44,6 +45,7 @@ QUICK = Settings(
         system=System(servers=2, streams=2, events_per_poll=5, slow=0, late=1),
         profile_polls=50,
     ),
+    floor=floor.FloorSettings(sizes=((4, 4), (8, 3)), streams=3, memory_polls=3),
 )
 
 
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu_per_poll.run(report, settings.cpu)
     if "replay" in options.only:
         replay_long.run(report, settings.replay)
+    if "floor" in options.only:
+        floor.run(report, settings.floor)
     report.summary()
     report.say("", "  at the end:", *(f"  {line}" for line in machine_lines()))
     report.say(f"  took {time.monotonic() - started:.0f} s")

@@ -25,6 +25,21 @@ TARGETS = [
     r"\[4 CPU per poll\] CPU per poll, 13 events/stream/poll, 312 perf samples: ",
     r"\[5 long runs\] replay of 200 polls: \S+ snapshots/s \(target >= 10,000 snapshots/s\)",
     r"\[5 long runs\] peak RSS 200 polls / 50 polls \(flat\): \S+ x \(target <= 1\.1 x\)",
+    # against the floor: orjson.loads of the same input, measured in the same run
+    r"\[1 fan-out\] fan-out round, N=2: ours / tango\.Group \(no worse than before\): \S+ x "
+    r"\(target <= 1\.4 x\)",
+    r"\[5 long runs\] --replay of 200 polls \(tutorial-sized, perf samples on\): \S+ "
+    r"snapshots/s \(target >= 5,000 snapshots/s\)",
+    r"\[6 against the floor\] one poll, 4 servers x 3 streams, counters only: ours / floor: "
+    r"\S+ x \(target <= 6 x\)",
+    r"\[6 against the floor\] one poll, 4 servers x 3 streams, perf samples \(39 per side and "
+    r"server\): ours / floor: \S+ x \(target <= 3 x\)",
+    r"\[6 against the floor\] one poll, 8 servers x 3 streams, counters only: ours / floor: ",
+    r"\[6 against the floor\] one poll, 8 servers x 3 streams, perf samples \(39 per side and "
+    r"server\): ours / floor: ",
+    r"\[6 against the floor\] memory held per server, 8 / 4 servers, counters only: \S+ x "
+    r"\(target <= 1\.1 x\)",
+    r"\[6 against the floor\] memory held per server, 8 / 4 servers, perf samples ",
 ]
 
 FIGURES = [
@@ -39,6 +54,8 @@ FIGURES = [
     "with --monitor       median throughput",
     "== 4. Monitor CPU per poll: 4 servers x 3 streams",
     "== 5. Long runs: --replay of recordings of 50, 200 polls",
+    "== 6. One poll against the floor (orjson.loads of the same replies)",
+    "against the floor (orjson.loads of the same input, in the same run):",
     "== Summary: ",
     "cores, load average (1, 5, 15 min)",
 ]
@@ -50,6 +67,8 @@ HEADERS = [
     ("phase", "events/s", "lost", "latency median ms", "latency p99 ms", "monitor polls"),
     ("replies", "decode", "update", "render", "total"),
     ("polls", "perf samples", "replay s", "snapshots/s", "peak MiB"),
+    ("servers", "replies", "floor", "decode", "update", "render", "ours", "ours/floor"),
+    ("work", "floor", "ours", "measured", "target"),
 ]
 
 
