@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.files import cannot_write
 
@@ -135,7 +137,7 @@ def read_recording(path: str | Path) -> Iterator[Snapshot]:
     """Snapshots of a recording; a truncated last line (a crash while writing) is skipped."""
     path = Path(path)
     lines = _read_lines(path)
-    previous: str | None = None
+    previous: bytes | None = None
     number = 0
     for number, line in enumerate(lines, start=1):
         if previous is not None:
@@ -147,28 +149,29 @@ def read_recording(path: str | Path) -> Iterator[Snapshot]:
         raise RecordingError(f"{path} is an empty recording")
 
 
-def _read_lines(path: Path) -> Iterator[str]:
+def _read_lines(path: Path) -> Iterator[bytes]:
+    """Lines as bytes: orjson decodes UTF-8 itself, faster than a text stream does."""
     opener = _OPENERS.get(path.suffix, open)
     try:
-        with opener(path, "rt", encoding="utf-8") as file:
+        with opener(path, "rb") as file:
             yield from file
     except EOFError:
         return  # compressed stream cut short: keep what was complete
-    except (OSError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as error:
+    except (OSError, lzma.LZMAError, zlib.error) as error:
         raise RecordingError(f"cannot read the recording {path}: {error}") from None
 
 
-def _parse_line(line: str, number: int, path: Path) -> Snapshot:
+def _parse_line(line: bytes, number: int, path: Path) -> Snapshot:
     try:
-        return snapshot_from_json(json.loads(line))
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
+        return snapshot_from_json(orjson.loads(line))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise RecordingError(f"{path}:{number}: not a recorded snapshot ({error})") from None
 
 
-def _parse_last_line(line: str, number: int, path: Path) -> Snapshot | None:
-    if not line.endswith("\n"):
+def _parse_last_line(line: bytes, number: int, path: Path) -> Snapshot | None:
+    if not line.endswith(b"\n"):
         try:
-            return snapshot_from_json(json.loads(line))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            return snapshot_from_json(orjson.loads(line))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return None  # written half-way when the writer died
     return _parse_line(line, number, path)

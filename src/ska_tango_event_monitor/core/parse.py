@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
+
+import orjson
 
 from ska_tango_event_monitor.core.model import (
     EventSystemState,
@@ -23,11 +24,12 @@ class ReplyError(ValueError):
     """The reply is not a `QueryEventSystem` JSON object this tool understands."""
 
 
-def decode_reply(text: str) -> dict[str, Any]:
-    """The reply string as a JSON object (what a recording stores)."""
+def decode_reply(text: str | bytes) -> dict[str, Any]:
+    """The reply string as a JSON object (what a recording stores); orjson reads it several
+    times faster than the standard library, and a reply is mostly names to read."""
     try:
-        reply = json.loads(text)
-    except json.JSONDecodeError as error:
+        reply = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
         raise ReplyError(f"reply is not JSON: {error}") from None
     if not isinstance(reply, dict):
         raise ReplyError("reply is not a JSON object")

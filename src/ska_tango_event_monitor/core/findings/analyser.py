@@ -35,7 +35,6 @@ from ska_tango_event_monitor.core.findings.state import (
 )
 from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import (
-    Backlog,
     ServerView,
     backlogs,
     processed_rates,
@@ -68,8 +67,12 @@ class Analyser:
             *backlog_findings(flows, pushed, processed, self._memory, limit),
             *_unmonitored_publishers(views, failures),
         ]
+        worst: dict[str, int] = {}  # each subscriber's largest backlog
+        for flow in flows:
+            known = worst.get(flow.subscriber)
+            worst[flow.subscriber] = flow.events if known is None else max(known, flow.events)
         for view in views:
-            verdicts += self._server_verdicts(view, pace, flows)
+            verdicts += self._server_verdicts(view, pace, worst.get(view.admin, 0))
         findings = tuple(v for v in verdicts if isinstance(v, Finding))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
         resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])
@@ -88,10 +91,9 @@ class Analyser:
             self._windows[view.admin].add(time_s, view.state, view.diff)
 
     def _server_verdicts(
-        self, view: ServerView, pace: Pace, flows: Sequence[Backlog]
+        self, view: ServerView, pace: Pace, backlog: int
     ) -> Iterator[Finding | Unjudged]:
         window, limits = self._windows[view.admin], self.thresholds
-        backlog = max((f.events for f in flows if f.subscriber == view.admin), default=0)
         yield from perf_unjudged(view, window, SAMPLE_CHECKS)
         yield from saturation(view, window, pace, limits)
         yield from latency(view, window, limits, backlog)
