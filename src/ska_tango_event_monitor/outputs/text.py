@@ -4,37 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ska_tango_event_monitor.core.diff import (
-    CounterChange,
-    PublisherChange,
-    ServerDiff,
-    SubscriptionChange,
-)
+from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.findings import Finding, Unjudged
 from ska_tango_event_monitor.core.findings.judged import group_text, grouped
 from ska_tango_event_monitor.core.findings_log import FindingsLog
-from ska_tango_event_monitor.core.flow import StreamRate
-from ska_tango_event_monitor.core.model import Publisher, Subscription
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.performance import SAMPLE_RING_SIZE, PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.statistics import Summary
+from ska_tango_event_monitor.outputs.changes import (
+    _SUBSCRIPTION_CHANGE_LABELS,  # noqa: F401  (the docs' test reads the labels here)
+    publisher_lines,
+    rate_lines,
+    subscription_lines,
+)
 
 WIDTH = 120
-NAME_MARGIN = 8
 SNAPSHOT_SEPARATOR = "\n\n\n"
 TABLE_COLUMNS = ("mean", "median", "count", "minimum", "maximum", "1%", "10%", "90%", "99%")
 _PERCENTILES = (1, 10, 90, 99)
-
-_SUBSCRIPTION_CHANGE_LABELS = {
-    "events_processed": "events processed",
-    "last_received": "last received server counter",
-    "callbacks": "callbacks",
-    "missed_events": "missed events detected",
-    "discarded_events": "events discarded",
-}
-# Server counters only grow while the publishing process lives.
-_SERVER_COUNTERS = {"last_received"}
 
 
 def render_snapshot(report: SnapshotReport) -> str:
@@ -70,102 +58,12 @@ def _server_lines(server: ServerReport) -> list[str]:
     if server.recovered_after:
         lines.append(f"- Answering again after {server.recovered_after} failed poll(s)")
     diff = server.diff or ServerDiff()
-    lines += _publisher_lines(diff)
+    lines += publisher_lines(diff)
     lines += table_section("Server performance", server.server_performance)
-    lines += _subscription_lines(diff)
+    lines += subscription_lines(diff)
     lines += table_section("Client performance", server.client_performance)
-    lines += _section("Event rates", _rates(server))
+    lines += rate_lines(server.pushed_rates, server.processed_rates)
     return lines
-
-
-# An entry is a name and the texts shown after it, one line each.
-Entry = tuple[str, Sequence[str]]
-
-
-def _section(title: str, entries: Iterable[Entry]) -> list[str]:
-    entries = list(entries)
-    if not entries:
-        return []
-    width = NAME_MARGIN + max(len(name) for name, _ in entries)
-    lines = [f"- {title}"]
-    for name, texts in entries:
-        lines += [f"{name if i == 0 else '':>{width}}: {t}" for i, t in enumerate(texts)]
-    return lines
-
-
-def _publisher_lines(diff: ServerDiff) -> list[str]:
-    return [
-        *_section("New publishers", map(_new_publisher, diff.new_publishers)),
-        *_section("Published events", map(_published, diff.published)),
-        *_section("Removed publishers", map(_removed_publisher, diff.removed_publishers)),
-    ]
-
-
-def _subscription_lines(diff: ServerDiff) -> list[str]:
-    changed = map(_changed_subscription, diff.changed_subscriptions)
-    return [
-        *_section("New subscriptions", map(_new_subscription, diff.new_subscriptions)),
-        *_section("Received events and callback changes", changed),
-        *_section("Removed subscriptions", map(_removed_subscription, diff.removed_subscriptions)),
-    ]
-
-
-def _rates(server: ServerReport) -> list[Entry]:
-    pushed = [_rate(rate, "pushed") for rate in server.pushed_rates]
-    return pushed + [_rate(rate, "processed") for rate in server.processed_rates]
-
-
-def _rate(rate: StreamRate, verb: str) -> Entry:
-    return short_name(rate.name), [f"{rate.per_second:.1f} events/s {verb}"]
-
-
-def _new_publisher(publisher: Publisher) -> Entry:
-    return short_name(publisher.stream), [
-        f"{publisher.last_pushed} is the last pushed server counter"
-    ]
-
-
-def _published(change: PublisherChange) -> Entry:
-    return short_name(change.stream), [
-        change_text(change.last_pushed, "last pushed server counter", True)
-    ]
-
-
-def _removed_publisher(publisher: Publisher) -> Entry:
-    return short_name(publisher.stream), [
-        f"{publisher.last_pushed} was the last pushed server counter"
-    ]
-
-
-def _new_subscription(subscription: Subscription) -> Entry:
-    return short_name(subscription.topic), [
-        f"{subscription.event_count} events already processed",
-        f"{subscription.server_counter} is the last received server counter",
-        f"{subscription.callback_count} callback(s) registered",
-        f"{subscription.missed_event_count} missed events detected",
-        f"{subscription.discarded_event_count} events discarded",
-    ]
-
-
-def _changed_subscription(change: SubscriptionChange) -> Entry:
-    return short_name(change.topic), [
-        change_text(counter, _SUBSCRIPTION_CHANGE_LABELS[field], field in _SERVER_COUNTERS)
-        for field, counter in change.changes()
-    ]
-
-
-def _removed_subscription(subscription: Subscription) -> Entry:
-    return short_name(subscription.topic), [
-        f"{subscription.event_count} events processed",
-        f"{subscription.server_counter} was the last received server counter",
-    ]
-
-
-def change_text(change: CounterChange, label: str, is_server_counter: bool = False) -> str:
-    """`2 -> 3 (+1) label`; a server counter that went back is explained, not subtracted."""
-    if is_server_counter and change.went_back:
-        return f"{change.before} -> {change.after} (reset: the publisher restarted) {label}"
-    return f"{change.before} -> {change.after} ({change.delta:+d}) {label}"
 
 
 def table_section(title: str, table: PerformanceTable | None) -> list[str]:

@@ -35,9 +35,11 @@ from ska_tango_event_monitor.core.findings.state import (
 )
 from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import (
+    PublisherIndex,
     ServerView,
     backlogs,
     processed_rates,
+    publisher_index,
     pushed_rates,
 )
 from ska_tango_event_monitor.core.names import short_name
@@ -57,15 +59,16 @@ class Analyser:
         """Rates, backlogs, findings and what could not be judged, of one snapshot at
         `time_s` (seconds, the monitor's clock); `failures` are servers with no reply."""
         self._follow(views, failures, time_s)
-        pace = Pace({view.admin: self._windows[view.admin] for view in views})
+        index = publisher_index(views)
+        pace = Pace({view.admin: self._windows[view.admin] for view in views}, index)
         pushed = [rate for view in views for rate in pushed_rates(view)]
         processed = [rate for view in views for rate in processed_rates(view)]
-        flows = backlogs(views)
+        flows = backlogs(views, index)
         limit = self.thresholds.backlog_events
         verdicts: list[Finding | Unjudged] = [
             *_no_reply(failures),
             *backlog_findings(flows, pushed, processed, self._memory, limit),
-            *_unmonitored_publishers(views, failures),
+            *_unmonitored_publishers(views, failures, index),
         ]
         worst: dict[str, int] = {}  # each subscriber's largest backlog
         for flow in flows:
@@ -118,10 +121,9 @@ def _no_reply(failures: Mapping[str, str]) -> Iterator[Finding | Unjudged]:
 
 
 def _unmonitored_publishers(
-    views: Sequence[ServerView], failures: Iterable[str]
+    views: Sequence[ServerView], failures: Iterable[str], published: PublisherIndex
 ) -> Iterator[Unjudged]:
     """Subscriptions whose stream no answering server publishes: no backlog to compute."""
-    published = {stream_key(stream) for view in views for stream in view.state.publishers}
     down = {short_name(admin).lower() for admin in failures}
     answering = {short_name(view.admin).lower() for view in views}
     for view in views:
