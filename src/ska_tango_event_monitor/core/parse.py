@@ -12,10 +12,9 @@ from ska_tango_event_monitor.core.model import (
     EventSystemState,
     NotConnected,
     Publisher,
-    PublisherSample,
-    SubscriberSample,
     Subscription,
 )
+from ska_tango_event_monitor.core.sample_columns import publisher_columns, subscriber_columns
 
 SUPPORTED_VERSION = 1
 
@@ -71,8 +70,8 @@ def _parse_state(
         subscriptions=MappingProxyType(subscriptions),
         not_connected=tuple(_not_connected(entry) for entry in client.get("not_connected") or ()),
         event_channels=MappingProxyType(channels),
-        publisher_samples=_samples(data.get("server"), _publisher_sample),
-        subscriber_samples=_samples(data.get("client"), _subscriber_sample),
+        publisher_columns=publisher_columns(data.get("server")),
+        subscriber_columns=subscriber_columns(data.get("client")),
         server_present=isinstance(data.get("server"), Mapping),
         client_present=isinstance(data.get("client"), Mapping),
     )
@@ -105,34 +104,4 @@ def _not_connected(entry: Mapping[str, Any]) -> NotConnected:
         event_type=str(entry.get("event_type", "")),
         last_heartbeat=entry.get("last_heartbeat"),
         tango_host=entry.get("tango_host"),
-    )
-
-
-def _samples(side: Mapping[str, Any] | None, make: Any) -> tuple[Any, ...] | None:
-    if not side or side.get("perf") is None:
-        return None
-    return tuple(make(sample) for sample in side["perf"])
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _publisher_sample(sample: Mapping[str, Any]) -> PublisherSample:
-    return PublisherSample(
-        micros_since_last_event=_optional_int(sample.get("micros_since_last_event")),
-        push_event_micros=int(sample["push_event_micros"]),
-    )
-
-
-def _subscriber_sample(sample: Mapping[str, Any]) -> SubscriberSample:
-    return SubscriberSample(
-        attr_name=str(sample.get("attr_name", "")),
-        micros_since_last_event=_optional_int(sample.get("micros_since_last_event")),
-        sleep_micros=int(sample["sleep_micros"]),
-        process_micros=int(sample["process_micros"]),
-        first_callback_latency_micros=_optional_int(sample.get("first_callback_latency_micros")),
-        callback_count=int(sample["callback_count"]),
-        wake_count=int(sample["wake_count"]),
-        discarded=bool(sample.get("discarded", False)),
     )

@@ -7,9 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
-from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample, processed
+from ska_tango_event_monitor.core.model import (
+    PublisherColumns,
+    PublisherSample,
+    SubscriberColumns,
+    SubscriberSample,
+)
 from ska_tango_event_monitor.core.statistics import Summary, summarise
-from ska_tango_event_monitor.core.streams import same_attribute
+from ska_tango_event_monitor.core.streams import attribute_counts, sampled_streams
 
 # cppTango keeps the most recent samples in a ring of this size; a full ring lost older ones.
 SAMPLE_RING_SIZE = 256
@@ -105,52 +110,50 @@ class ClientColumns(NamedTuple):
     processing_time: dict[str, list[int]]  # by attribute name, sorted
 
 
-def server_columns(samples: Sequence[PublisherSample]) -> ServerColumns:
+def server_columns(samples: Sequence[PublisherSample] | PublisherColumns) -> ServerColumns:
+    columns = samples if isinstance(samples, PublisherColumns) else PublisherColumns.of(samples)
     return ServerColumns(
-        [s.micros_since_last_event for s in samples if s.micros_since_last_event is not None],
-        [s.push_event_micros for s in samples],
+        [gap for gap in columns.micros_since_last_event if gap is not None],
+        list(columns.push_event_micros),
     )
 
 
-def client_columns(samples: Sequence[SubscriberSample]) -> ClientColumns:
-    done = processed(samples)
+def client_columns(samples: Sequence[SubscriberSample] | SubscriberColumns) -> ClientColumns:
+    every = samples if isinstance(samples, SubscriberColumns) else SubscriberColumns.of(samples)
+    done = every.processed()
     by_attribute: dict[str, list[int]] = defaultdict(list)
-    for sample in done:
-        by_attribute[sample.attr_name].append(sample.process_micros)
+    for name, micros in zip(done.attr_name, done.process_micros, strict=True):
+        by_attribute[name].append(micros)
     return ClientColumns(
-        event_gaps=[
-            s.micros_since_last_event for s in done if s.micros_since_last_event is not None
-        ],
-        sleep_time=[s.sleep_micros for s in done],
-        latency=[
-            s.first_callback_latency_micros
-            for s in done
-            if s.first_callback_latency_micros is not None
-        ],
-        callbacks_called=[s.callback_count for s in samples],
-        wake_count=[s.wake_count for s in samples],
+        event_gaps=[gap for gap in done.micros_since_last_event if gap is not None],
+        sleep_time=list(done.sleep_micros),
+        latency=[late for late in done.first_callback_latency_micros if late is not None],
+        callbacks_called=list(every.callback_count),
+        wake_count=list(every.wake_count),
         processing_time={name: by_attribute[name] for name in sorted(by_attribute)},
     )
 
 
-def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTable | None:
+def publisher_table(
+    samples: Sequence[PublisherSample] | PublisherColumns | None,
+) -> PerformanceTable | None:
     """Server performance: Event Gaps and Push Time."""
-    if not samples:
+    if samples is None or not _count(samples):
         return None
     columns = server_columns(samples)
     return _table(
-        samples,
+        _count(samples),
         timing_row("Event Gaps", columns.event_gaps, "event_gaps"),
         timing_row("Push Time", columns.push_time, "push_time"),
     )
 
 
 def subscriber_table(
-    samples: Sequence[SubscriberSample] | None, topics: Iterable[str] = ()
+    samples: Sequence[SubscriberSample] | SubscriberColumns | None, topics: Iterable[str] = ()
 ) -> PerformanceTable | None:
     """Client performance; discarded events are left out of the timing rows. `topics`, the
     subscriptions of the process, tell how many streams each processing-time row covers."""
-    if not samples:
+    if samples is None or not _count(samples):
         return None
     columns = client_columns(samples)
     rows = [
@@ -160,13 +163,19 @@ def subscriber_table(
         count_row("Callbacks called", columns.callbacks_called, "callbacks_called"),
         count_row("Wake Count", columns.wake_count, "wake_count"),
     ]
-    topics = tuple(topics)
+    counts = attribute_counts(topics)  # each topic's attribute named once, not once per row
     for name, micros in columns.processing_time.items():
-        streams = max(sum(same_attribute(topic, name) for topic in topics), 1)
+        streams = max(sampled_streams(counts, name), 1)
         label = f"{name} Processing Time"
         rows.append(timing_row(label, micros, "processing_time", name, streams))
-    return _table(samples, *rows)
+    return _table(_count(samples), *rows)
 
 
-def _table(samples: Sequence[object], *rows: PerformanceRow | None) -> PerformanceTable:
-    return PerformanceTable(tuple(row for row in rows if row is not None), len(samples))
+def _count(samples: Sequence[object] | PublisherColumns | SubscriberColumns) -> int:
+    if isinstance(samples, (PublisherColumns, SubscriberColumns)):
+        return samples.sample_count
+    return len(samples)
+
+
+def _table(sample_count: int, *rows: PerformanceRow | None) -> PerformanceTable:
+    return PerformanceTable(tuple(row for row in rows if row is not None), sample_count)

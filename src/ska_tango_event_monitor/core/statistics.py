@@ -6,8 +6,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy
+
 # A percentile is only shown once there are enough samples for it to mean something.
 PERCENTILE_MIN_SAMPLES: Mapping[int, int] = {1: 100, 10: 10, 90: 10, 99: 100}
+_NUMPY_FROM = 64  # samples in a row: below this, pure Python is faster
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,10 @@ def summarise(values: Sequence[float]) -> Summary | None:
     """None for no values. Standard error uses the population deviation (ddof=0)."""
     if not values:
         return None
-    ordered = sorted(values)
+    ordered, variance_sum = _ordered_and_squares(values)
     count = len(ordered)
-    # plain sums: the samples are integers of microseconds, exact far beyond a ring of 256
     mean = sum(ordered) / count
-    variance = sum((v - mean) ** 2 for v in ordered) / count
+    variance = variance_sum / count
     return Summary(
         count=count,
         mean=mean,
@@ -55,6 +57,27 @@ def summarise(values: Sequence[float]) -> Summary | None:
             if count >= needed
         },
     )
+
+
+def _ordered_and_squares(values: Sequence[float]) -> tuple[list[float], float]:
+    """The values sorted, and the sum of their squared deviations from the mean.
+
+    Plain sums: the samples are integers of microseconds, exact far beyond a ring of 256.
+    A long row of integers is sorted and squared by numpy (a ring of 256 samples several
+    times faster), giving the very same numbers: the squares by `float_power` (the C
+    library's pow, as Python's `**`), summed by Python's `sum` in the same order. Rows of
+    a few samples stay in pure Python, where numpy's cost per call would lose.
+    """
+    if len(values) >= _NUMPY_FROM:
+        array = numpy.array(values)
+        if array.dtype == numpy.int64:
+            array.sort()
+            ordered: list[float] = array.tolist()
+            mean = sum(ordered) / len(ordered)
+            return ordered, sum(numpy.float_power(array - mean, 2.0).tolist())
+    ordered = sorted(values)
+    mean = sum(ordered) / len(ordered)
+    return ordered, sum((v - mean) ** 2 for v in ordered)
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:
