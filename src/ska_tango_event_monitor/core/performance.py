@@ -13,13 +13,14 @@ from ska_tango_event_monitor.core.model import (
     SubscriberColumns,
     SubscriberSample,
 )
-from ska_tango_event_monitor.core.statistics import Summary, summarise
+from ska_tango_event_monitor.core.statistics import Summary, scaled_summary, summarise
 from ska_tango_event_monitor.core.streams import attribute_counts, sampled_streams
 
 # cppTango keeps the most recent samples in a ring of this size; a full ring lost older ones.
 SAMPLE_RING_SIZE = 256
 
 _UNITS = (("μs", 1.0), ("ms", 1e-3), ("s", 1e-6))
+_UNIT_OF = {factor: unit for unit, factor in _UNITS}
 
 S = TypeVar("S")
 
@@ -76,14 +77,17 @@ def timing_row(
     streams: int = 1,
 ) -> PerformanceRow | None:
     """A row of durations given in microseconds, shown in the unit that suits the mean."""
-    summary = summarise([v for v in micros if v is not None])
-    if summary is None:
+    made = scaled_summary([v for v in micros if v is not None], _unit_factor)
+    if made is None:
         return None
-    unit, factor = next(
-        ((unit, factor) for unit, factor in _UNITS if summary.mean * factor < 1000), _UNITS[-1]
+    summary, factor = made
+    return PerformanceRow(
+        label, _UNIT_OF[factor], summary, streams, column, attribute, 1e-6 / factor
     )
-    scaled = summary.scaled(factor)
-    return PerformanceRow(label, unit, scaled, streams, column, attribute, 1e-6 / factor)
+
+
+def _unit_factor(mean: float) -> float:
+    return next((factor for _, factor in _UNITS if mean * factor < 1000), _UNITS[-1][1])
 
 
 def count_row(label: str, values: Iterable[float], column: str = "") -> PerformanceRow | None:

@@ -8,7 +8,7 @@ with the same conversions and errors as before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -19,18 +19,34 @@ from ska_tango_event_monitor.core.model import (
     SubscriberSample,
 )
 
-_INT = frozenset({int})
-_OPTIONAL_INT = frozenset({int, type(None)})
-_PUBLISHER_TYPES = (_OPTIONAL_INT, _INT)
+
+def _ints(column: tuple[Any, ...]) -> bool:
+    # a sum of ints is an int: a float, a string or a null in the column is not (C speed)
+    return type(sum(column)) is int
+
+
+def _optional_ints(column: tuple[Any, ...]) -> bool:
+    return type(sum(filter(None, column))) is int
+
+
+def _strings(column: tuple[Any, ...]) -> bool:
+    return all(type(value) is str for value in column)
+
+
+def _bools(column: tuple[Any, ...]) -> bool:
+    return all(type(value) is bool for value in column)
+
+
+_PUBLISHER_TYPES = (_optional_ints, _ints)
 _SUBSCRIBER_TYPES = (
-    frozenset({str}),
-    _OPTIONAL_INT,
-    _INT,
-    _INT,
-    _OPTIONAL_INT,
-    _INT,
-    _INT,
-    frozenset({bool}),
+    _strings,
+    _optional_ints,
+    _ints,
+    _ints,
+    _optional_ints,
+    _ints,
+    _ints,
+    _bools,
 )
 _publisher_fields = itemgetter(*PublisherColumns._fields)
 _subscriber_fields = itemgetter(*SubscriberColumns._fields)
@@ -59,7 +75,7 @@ def subscriber_columns(side: Mapping[str, Any] | None) -> SubscriberColumns | No
 
 
 def _columns(
-    perf: Any, fields: itemgetter[Any], types: Sequence[frozenset[type]]
+    perf: Any, fields: itemgetter[Any], types: Sequence[Callable[[tuple[Any, ...]], bool]]
 ) -> list[tuple[Any, ...]] | None:
     """Each field across all samples, or None when some sample lacks a field or has a
     value of another type (the slow path converts or refuses it)."""
@@ -70,11 +86,8 @@ def _columns(
     except KeyError:
         return None
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(types)
-    if all(
-        set(map(type, column)) <= allowed for column, allowed in zip(columns, types, strict=True)
-    ):
-        return columns
-    return None
+    typed = zip(columns, types, strict=True)
+    return columns if all(is_typed(column) for column, is_typed in typed) else None
 
 
 def _optional_int(value: Any) -> int | None:

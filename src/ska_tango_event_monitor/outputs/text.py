@@ -98,21 +98,20 @@ def render_table(table: PerformanceTable) -> list[str]:
 
 
 def _table_line(title: str, title_width: int, cells: Iterable[str], widths: list[int]) -> str:
-    body = "".join(f"  {cell.center(width)}" for cell, width in zip(cells, widths, strict=True))
-    return f" {title:>{title_width}}{body}".rstrip()
+    body = "  ".join(map(str.center, cells, widths))
+    return f" {title:>{title_width}}  {body}".rstrip()
 
 
 def _row_cells(summary: Summary) -> list[str]:
+    # %-formatting: the same text as f"{value:.2f}", in half the time (many rows a poll)
+    percentiles = summary.percentiles
     return [
-        f"{summary.mean:.2f}±{summary.standard_error:.2f}",
-        f"{summary.median:.2f}",
+        "%.2f±%.2f" % (summary.mean, summary.standard_error),  # noqa: UP031
+        "%.2f" % summary.median,  # noqa: UP031
         str(summary.count),
-        f"{summary.minimum:.2f}",
-        f"{summary.maximum:.2f}",
-        *(
-            f"{summary.percentiles[p]:.2f}" if p in summary.percentiles else ""
-            for p in _PERCENTILES
-        ),
+        "%.2f" % summary.minimum,  # noqa: UP031
+        "%.2f" % summary.maximum,  # noqa: UP031
+        *("%.2f" % percentiles[p] if p in percentiles else "" for p in _PERCENTILES),  # noqa: UP031
     ]
 
 
