@@ -1,8 +1,9 @@
 """Benchmark 4: the monitor's CPU per poll for 100 servers x 20 streams, from replies.
 
-Each poll: the reply strings as they come off the wire are decoded (as `Monitor.poll` does),
-then `MonitorSession.update` parses, diffs, computes the statistics and the findings, and the
-`ReportWriter` renders the text report (and logs the findings for the summary). Replies come
+Each poll: the reply strings as they come off the wire are decoded and parsed (as
+`Monitor.poll` does: `read_reply`), then `MonitorSession.update` diffs, computes the
+statistics and the findings, and the `ReportWriter` renders the text report (and logs the
+findings for the summary). Replies come
 from `benchmarks.synthetic`: counters advance, subscriptions follow, perf samples are there,
 and a few servers misbehave so that findings are raised.
 """
@@ -20,7 +21,7 @@ from benchmarks.profiling import report_profile
 from benchmarks.results import Report, Target, median, ms, percentile
 from benchmarks.synthetic import System
 from ska_tango_event_monitor.core.findings import Analyser
-from ska_tango_event_monitor.core.parse import decode_reply
+from ska_tango_event_monitor.core.parse import read_reply
 from ska_tango_event_monitor.core.session import MonitorSession, ServerPoll, Snapshot
 from ska_tango_event_monitor.outputs.writer import ReportWriter
 
@@ -124,10 +125,7 @@ def one_poll(
 ) -> tuple[float, float, float]:
     snapshot_time = system.time(poll)
     started = time.process_time()
-    polls = tuple(
-        ServerPoll(system.admin(i), (system.device(i),), reply=decode_reply(text))
-        for i, text in enumerate(wire)
-    )
+    polls = tuple(_received(system, i, text) for i, text in enumerate(wire))
     decoded = time.process_time()
     snapshot_report = session.update(Snapshot(snapshot_time, polls))
     updated = time.process_time()
@@ -135,6 +133,12 @@ def one_poll(
     rendered = time.process_time()
     findings.update(f.kind for f in snapshot_report.findings or ())
     return decoded - started, updated - decoded, rendered - updated
+
+
+def _received(system: System, index: int, text: str) -> ServerPoll:
+    """A reply as `Monitor.poll` takes it: decoded and parsed where it arrives."""
+    reply, state = read_reply(text)
+    return ServerPoll(system.admin(index), (system.device(index),), reply, text=text, state=state)
 
 
 def _explain(report: Report, system: System, total: float) -> None:

@@ -23,7 +23,7 @@ from benchmarks import hung
 from benchmarks.cluster import Cluster, wait_subscribed
 from benchmarks.group import QUERY, group_of, group_round
 from benchmarks.results import FloorRow, Report, Target, median, ms, percentile
-from ska_tango_event_monitor.core.parse import decode_reply
+from ska_tango_event_monitor.core.parse import read_reply
 from ska_tango_event_monitor.tango.client import MonitoredServer
 from ska_tango_event_monitor.tango.monitor import Monitor
 
@@ -85,7 +85,7 @@ def _decode_time(admins: Sequence[str]) -> float:
     for _ in range(21):
         started = time.perf_counter()
         for reply in replies:
-            decode_reply(reply)
+            read_reply(reply)
         times.append(time.perf_counter() - started)
     return median(times)
 

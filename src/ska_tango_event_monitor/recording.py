@@ -71,7 +71,7 @@ def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     if poll.duration_s is not None:
         entry["duration_s"] = round(poll.duration_s, 6)
     if poll.reply is not None:
-        entry["reply"] = poll.reply
+        entry["reply"] = dict(poll.reply)  # a plain object (it may be decoded on demand)
     else:
         entry["error"] = poll.error
     return entry

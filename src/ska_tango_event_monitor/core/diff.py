@@ -111,7 +111,7 @@ def _subscription_change(old: Subscription, new: Subscription) -> SubscriptionCh
     # the report's order: events processed, last received, callbacks, missed, discarded
     _, _, callbacks, counter, events, missed, discarded, _ = old
     _, _, callbacks2, counter2, events2, missed2, discarded2, _ = new
-    return _new(  # type: ignore[no-any-return]
+    return _new(
         SubscriptionChange,
         (
             new.topic,

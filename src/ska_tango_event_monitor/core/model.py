@@ -116,9 +116,10 @@ class SubscriberColumns(NamedTuple):
         if True not in self.discarded:
             return self
         kept = [not discarded for discarded in self.discarded]
-        return SubscriberColumns(
-            *(tuple(v for v, keep in zip(column, kept, strict=True) if keep) for column in self)
-        )
+        columns: list[tuple[Any, ...]] = [
+            tuple(v for v, keep in zip(column, kept, strict=True) if keep) for column in self
+        ]
+        return SubscriberColumns(*columns)
 
     @classmethod
     def of(cls, samples: Iterable[SubscriberSample]) -> SubscriberColumns:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -15,6 +15,7 @@ from ska_tango_event_monitor.core.model import (
     Subscription,
 )
 from ska_tango_event_monitor.core.sample_columns import publisher_columns, subscriber_columns
+from ska_tango_event_monitor.core.typed_reply import typed_state
 
 SUPPORTED_VERSION = 1
 
@@ -35,8 +36,51 @@ def decode_reply(text: str | bytes) -> dict[str, Any]:
     return reply
 
 
+class DecodedOnDemand(Mapping[str, Any]):
+    """A reply's JSON object, decoded from its text only if someone reads it: the state
+    was parsed from the text already, and the recording writes the text itself."""
+
+    def __init__(self, text: str | bytes) -> None:
+        self.text = text
+        self._decoded: dict[str, Any] | None = None
+
+    def _object(self) -> dict[str, Any]:
+        if self._decoded is None:
+            self._decoded = decode_reply(self.text)
+        return self._decoded
+
+    def __getitem__(self, key: str) -> Any:
+        return self._object()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._object())
+
+    def __len__(self) -> int:
+        return len(self._object())
+
+    def __repr__(self) -> str:
+        return repr(self._object())
+
+
+def read_reply(text: str | bytes) -> tuple[Mapping[str, Any], EventSystemState | None]:
+    """A reply as it arrives: its JSON object and its state, parsed once (None when the
+    state cannot be read: the session says why). ReplyError if it is not a JSON object."""
+    state = typed_state(text, SUPPORTED_VERSION)
+    if state is not None:
+        return DecodedOnDemand(text), state
+    decoded = decode_reply(text)
+    try:
+        return decoded, parse_reply(decoded)
+    except ReplyError:
+        return decoded, None
+
+
 def parse_reply(reply: str | Mapping[str, Any]) -> EventSystemState:
     """Typed view of one reply; unknown keys are ignored, an unknown version is refused."""
+    if isinstance(reply, str):
+        state = typed_state(reply, SUPPORTED_VERSION)  # the fast way, when the reply fits
+        if state is not None:
+            return state
     data = decode_reply(reply) if isinstance(reply, str) else reply
     version = data.get("version")
     if version != SUPPORTED_VERSION:
@@ -82,7 +126,7 @@ _new = tuple.__new__
 
 
 def _subscription(topic: str, entry: Mapping[str, Any]) -> Subscription:
-    return _new(  # type: ignore[no-any-return]
+    return _new(
         Subscription,
         (
             topic,

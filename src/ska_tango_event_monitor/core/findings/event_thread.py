@@ -198,7 +198,7 @@ def latency_measure(latencies: pooled.Array) -> tuple[float, str]:
 def churn(view: ServerView, window: ServerWindow, limits: Thresholds) -> Verdict:
     """Wakes per event over the window; names the topics that come and go, and the effect."""
     samples = window.covered_samples()
-    count = sum(poll.count for poll in samples)
+    count = sum(poll.processed for poll in samples)
     server = view.admin
     if not view.state.subscriptions:
         return

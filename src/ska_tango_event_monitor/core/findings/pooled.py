@@ -28,7 +28,7 @@ class PollSamples(NamedTuple):
     latency_s: npt.NDArray[numpy.float64]  # first-callback latencies, the null ones left out
     wakes: npt.NDArray[numpy.int64]
     sleep_micros: int  # summed
-    count: int
+    processed: int  # samples
     latency_median: float | None  # the poll's own, as `statistics.median` (None: no latency)
 
 

@@ -35,6 +35,9 @@ class WindowPoll:
     elapsed_s: float | None  # since the poll before (None for the first)
     # its processed subscriber samples as arrays, read once (None: perf monitoring off)
     samples: PollSamples | None = field(default=None, compare=False, repr=False)
+    # events pushed on each stream that moved since the poll before, and their sum
+    pushes: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    pushed: int = field(default=0, compare=False, repr=False)
 
 
 class ServerWindow:
@@ -53,7 +56,11 @@ class ServerWindow:
         )
         elapsed = None if last is None else time_s - last.time_s
         diff = None if last is None else diff
-        self.polls.append(WindowPoll(time_s, state, diff, covered, elapsed, poll_samples(state)))
+        pushes = _pushes(diff)
+        pushed = sum(n for n in pushes.values() if n > 0)
+        self.polls.append(
+            WindowPoll(time_s, state, diff, covered, elapsed, poll_samples(state), pushes, pushed)
+        )
         while len(self.polls) > 2 and self.polls[1].time_s < time_s - self.span_s:
             self.polls.popleft()
 
@@ -89,11 +96,11 @@ class ServerWindow:
         gaps: list[int] = []
         events, seconds = 0, 0.0
         for before, poll in pairwise(self.polls):
-            moved = _pushes(poll.diff)
-            if moved.get(stream, 0) <= 0 or not poll.elapsed_s:
+            moved = poll.pushes.get(stream, 0)
+            if moved <= 0 or not poll.elapsed_s:
                 continue
-            events, seconds = events + moved[stream], seconds + poll.elapsed_s
-            dominant = moved[stream] >= _DOMINANT * sum(n for n in moved.values() if n > 0)
+            events, seconds = events + moved, seconds + poll.elapsed_s
+            dominant = moved >= _DOMINANT * poll.pushed
             samples = poll.state.publisher_columns
             if dominant and before.state.publisher_columns is not None and samples is not None:
                 gaps += [gap for gap in samples.micros_since_last_event if gap is not None]
@@ -112,5 +119,11 @@ class ServerWindow:
 
 
 def _pushes(diff: ServerDiff | None) -> dict[str, int]:
-    """Events pushed on each stream that moved between two replies (the diff's counts)."""
-    return {} if diff is None else {c.stream: c.last_pushed.events for c in diff.published}
+    """Events pushed on each stream that moved between two replies (the diff's counts:
+    `CounterChange.events`, unrolled)."""
+    if diff is None:
+        return {}
+    return {
+        stream: after if after < before else after - before
+        for stream, (before, after) in diff.published
+    }
