@@ -138,7 +138,7 @@ def one_poll(
 def _received(system: System, index: int, text: str) -> ServerPoll:
     """A reply as `Monitor.poll` takes it: decoded and parsed where it arrives."""
     reply, state = read_reply(text)
-    return ServerPoll(system.admin(index), (system.device(index),), reply, text=text, state=state)
+    return ServerPoll.parsed(system.admin(index), (system.device(index),), reply, state, text=text)
 
 
 def _explain(report: Report, system: System, total: float) -> None:

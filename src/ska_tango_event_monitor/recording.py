@@ -20,9 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 import orjson
 
+from ska_tango_event_monitor.core.parse import SUPPORTED_VERSION
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.core.typed_reply import typed_state
 from ska_tango_event_monitor.files import cannot_write
 
 RECORDING_VERSION = 1
@@ -95,6 +98,49 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
     )
 
 
+class _RecordedPoll(msgspec.Struct, kw_only=True):
+    admin: str
+    devices: list[str]
+    reply: msgspec.Raw = msgspec.Raw()  # the reply's text as recorded (empty: none)
+    error: str | None = None
+    duration_s: int | float | None = None
+
+
+class _RecordedLine(msgspec.Struct, kw_only=True):
+    recording: int
+    time: str
+    servers: list[_RecordedPoll]
+
+
+_LINE = msgspec.json.Decoder(_RecordedLine)
+
+
+def _typed_snapshot(line: bytes) -> Snapshot | None:
+    """A line read the fast way (typed): each reply's state parsed straight from its
+    recorded text. None when the line does not fit: then `snapshot_from_json` reads it, or
+    says why it cannot."""
+    try:
+        recorded = _LINE.decode(line)
+        time = datetime.fromisoformat(recorded.time)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        return None
+    if recorded.recording != RECORDING_VERSION:
+        return None
+    polls = []
+    for entry in recorded.servers:
+        text = bytes(entry.reply)
+        devices = tuple(entry.devices)
+        if text in (b"", b"null"):
+            polls.append(ServerPoll(entry.admin, devices, None, entry.error, entry.duration_s))
+        elif text.startswith(b"{") and entry.error is None:
+            state = typed_state(text, SUPPORTED_VERSION)  # None: the session says why
+            reply = orjson.loads(text)  # a plain object, as readers of recordings expect
+            polls.append(ServerPoll.parsed(entry.admin, devices, reply, state, entry.duration_s))
+        else:
+            return None
+    return Snapshot(time, tuple(polls))
+
+
 class Recorder:
     """Appends snapshots to a recording file, one flushed line each."""
 
@@ -162,6 +208,9 @@ def _read_lines(path: Path) -> Iterator[bytes]:
 
 
 def _parse_line(line: bytes, number: int, path: Path) -> Snapshot:
+    snapshot = _typed_snapshot(line)
+    if snapshot is not None:
+        return snapshot
     try:
         return snapshot_from_json(orjson.loads(line))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
@@ -170,6 +219,9 @@ def _parse_line(line: bytes, number: int, path: Path) -> Snapshot:
 
 def _parse_last_line(line: bytes, number: int, path: Path) -> Snapshot | None:
     if not line.endswith(b"\n"):
+        snapshot = _typed_snapshot(line)
+        if snapshot is not None:
+            return snapshot
         try:
             return snapshot_from_json(orjson.loads(line))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):

@@ -44,6 +44,11 @@ class DecodedOnDemand(Mapping[str, Any]):
         self.text = text
         self._decoded: dict[str, Any] | None = None
 
+    @property
+    def undecoded(self) -> str | bytes | None:
+        """The text, while its object has not been decoded (None after)."""
+        return self.text if self._decoded is None else None
+
     def _object(self) -> dict[str, Any]:
         if self._decoded is None:
             self._decoded = decode_reply(self.text)
@@ -77,8 +82,9 @@ def read_reply(text: str | bytes) -> tuple[Mapping[str, Any], EventSystemState |
 
 def parse_reply(reply: str | Mapping[str, Any]) -> EventSystemState:
     """Typed view of one reply; unknown keys are ignored, an unknown version is refused."""
-    if isinstance(reply, str):
-        state = typed_state(reply, SUPPORTED_VERSION)  # the fast way, when the reply fits
+    text = reply.undecoded if isinstance(reply, DecodedOnDemand) else reply
+    if isinstance(text, (str, bytes)):
+        state = typed_state(text, SUPPORTED_VERSION)  # the fast way, when the reply fits
         if state is not None:
             return state
     data = decode_reply(reply) if isinstance(reply, str) else reply

@@ -1,5 +1,5 @@
-"""The text report's sections of what changed at one server: publishers, subscriptions and
-event rates, one line per counter and name, names right-aligned in their section.
+"""The lines of the text report's sections on what changed at one server (publishers,
+subscriptions, event rates): one per counter and name, names right-aligned in their section.
 
 These are most of a report's lines (a few per stream and poll), so each line is one format:
 no intermediate entries, the shortened name looked up once per line.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ska_tango_event_monitor.core.diff import CounterChange, PublisherChange, ServerDiff
+from ska_tango_event_monitor.core.diff import CounterChange, PublisherChange, SubscriptionChange
 from ska_tango_event_monitor.core.flow import StreamRate
 from ska_tango_event_monitor.core.model import Publisher, Subscription
 from ska_tango_event_monitor.core.names import short_name
@@ -35,31 +35,31 @@ _CHANGE = "%*s: %d -> %d (%+d) %s"  # a name right-aligned, a counter's change, 
 Entry = tuple[str, Sequence[str]]
 
 
-def publisher_lines(diff: ServerDiff) -> list[str]:
-    return [
-        *_section("New publishers", map(_new_publisher, diff.new_publishers)),
-        *_published(diff.published),
-        *_section("Removed publishers", map(_removed_publisher, diff.removed_publishers)),
-    ]
+def new_publishers(publishers: Sequence[Publisher]) -> list[str]:
+    return _entry_lines(map(_new_publisher, publishers))
 
 
-def subscription_lines(diff: ServerDiff) -> list[str]:
-    return [
-        *_section("New subscriptions", map(_new_subscription, diff.new_subscriptions)),
-        *_changed_subscriptions(diff),
-        *_section("Removed subscriptions", map(_removed_subscription, diff.removed_subscriptions)),
-    ]
+def removed_publishers(publishers: Sequence[Publisher]) -> list[str]:
+    return _entry_lines(map(_removed_publisher, publishers))
 
 
-def rate_lines(pushed: Sequence[StreamRate], processed: Sequence[StreamRate]) -> list[str]:
-    """`Event rates`: events per second pushed, then processed."""
+def new_subscriptions(subscriptions: Sequence[Subscription]) -> list[str]:
+    return _entry_lines(map(_new_subscription, subscriptions))
+
+
+def removed_subscriptions(subscriptions: Sequence[Subscription]) -> list[str]:
+    return _entry_lines(map(_removed_subscription, subscriptions))
+
+
+def rates(pushed: Sequence[StreamRate], processed: Sequence[StreamRate]) -> list[str]:
+    """Events per second pushed, then processed."""
     if not pushed and not processed:
         return []
     rates = [(short_name(r.name), r.per_second, "pushed") for r in pushed]
     rates += [(short_name(r.name), r.per_second, "processed") for r in processed]
     width = NAME_MARGIN + max(len(name) for name, _, _ in rates)
     # %-formatting: the same text as f"{name:>{width}}: {per_second:.1f}", in half the time
-    return ["- Event rates"] + [
+    return [
         "%*s: %.1f events/s %s" % (width, name, per_second, verb)  # noqa: UP031
         for name, per_second, verb in rates
     ]
@@ -73,12 +73,12 @@ def change_text(change: CounterChange, label: str, is_server_counter: bool = Fal
     return f"{before} -> {after} ({after - before:+d}) {label}"
 
 
-def _published(changes: Sequence[PublisherChange]) -> list[str]:
+def published(changes: Sequence[PublisherChange]) -> list[str]:
     if not changes:
         return []
     names = [short_name(change.stream) for change in changes]
     width = NAME_MARGIN + max(map(len, names))
-    lines = ["- Published events"]
+    lines = []
     for name, (_, (before, after)) in zip(names, changes, strict=True):
         if after < before:
             lines.append(f"{name:>{width}}: {before} -> {after} {_RESET} {_PUSHED}")
@@ -87,13 +87,12 @@ def _published(changes: Sequence[PublisherChange]) -> list[str]:
     return lines
 
 
-def _changed_subscriptions(diff: ServerDiff) -> list[str]:
-    changes = diff.changed_subscriptions
+def changed_subscriptions(changes: Sequence[SubscriptionChange]) -> list[str]:
     if not changes:
         return []
     names = [short_name(change.topic) for change in changes]
     width = NAME_MARGIN + max(map(len, names))
-    lines = ["- Received events and callback changes"]
+    lines = []
     for name, change in zip(names, changes, strict=True):
         shown = name
         for counter, label, is_server in zip(change[1:], _LABELS, _IS_SERVER_COUNTER, strict=True):
@@ -108,12 +107,12 @@ def _changed_subscriptions(diff: ServerDiff) -> list[str]:
     return lines
 
 
-def _section(title: str, entries: Iterable[Entry]) -> list[str]:
+def _entry_lines(entries: Iterable[Entry]) -> list[str]:
     entries = list(entries)
     if not entries:
         return []
     width = NAME_MARGIN + max(len(name) for name, _ in entries)
-    lines = [f"- {title}"]
+    lines = []
     for name, texts in entries:
         lines += [f"{name if i == 0 else '':>{width}}: {t}" for i, t in enumerate(texts)]
     return lines

@@ -12,11 +12,9 @@ from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.performance import SAMPLE_RING_SIZE, PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.statistics import Summary
+from ska_tango_event_monitor.outputs import changes
 from ska_tango_event_monitor.outputs.changes import (
     _SUBSCRIPTION_CHANGE_LABELS,  # noqa: F401  (the docs' test reads the labels here)
-    publisher_lines,
-    rate_lines,
-    subscription_lines,
 )
 
 WIDTH = 120
@@ -58,12 +56,22 @@ def _server_lines(server: ServerReport) -> list[str]:
     if server.recovered_after:
         lines.append(f"- Answering again after {server.recovered_after} failed poll(s)")
     diff = server.diff or ServerDiff()
-    lines += publisher_lines(diff)
+    lines += _section("New publishers", changes.new_publishers(diff.new_publishers))
+    lines += _section("Published events", changes.published(diff.published))
+    lines += _section("Removed publishers", changes.removed_publishers(diff.removed_publishers))
     lines += table_section("Server performance", server.server_performance)
-    lines += subscription_lines(diff)
+    lines += _section("New subscriptions", changes.new_subscriptions(diff.new_subscriptions))
+    changed = changes.changed_subscriptions(diff.changed_subscriptions)
+    lines += _section("Received events and callback changes", changed)
+    removed = changes.removed_subscriptions(diff.removed_subscriptions)
+    lines += _section("Removed subscriptions", removed)
     lines += table_section("Client performance", server.client_performance)
-    lines += rate_lines(server.pushed_rates, server.processed_rates)
+    lines += _section("Event rates", changes.rates(server.pushed_rates, server.processed_rates))
     return lines
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    return [f"- {title}", *lines] if lines else []
 
 
 def table_section(title: str, table: PerformanceTable | None) -> list[str]:

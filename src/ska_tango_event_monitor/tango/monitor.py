@@ -70,13 +70,8 @@ class Monitor:
         self.unsupported.discard(admin)
         reply = outcome.value
         assert reply is not None
-        return ServerPoll(
-            admin,
-            devices,
-            reply=reply.decoded,
-            duration_s=duration,
-            text=reply.text,
-            state=reply.state,
+        return ServerPoll.parsed(
+            admin, devices, reply.decoded, reply.state, duration_s=duration, text=reply.text
         )
 
     def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
