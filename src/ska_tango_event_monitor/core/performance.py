@@ -77,7 +77,9 @@ def timing_row(
     streams: int = 1,
 ) -> PerformanceRow | None:
     """A row of durations given in microseconds, shown in the unit that suits the mean."""
-    made = scaled_summary([v for v in micros if v is not None], _unit_factor)
+    # the columns have their nulls left out already: no copy then
+    values = micros if isinstance(micros, list) and None not in micros else None
+    made = scaled_summary(values or [v for v in micros if v is not None], _unit_factor)
     if made is None:
         return None
     summary, factor = made

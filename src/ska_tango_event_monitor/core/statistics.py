@@ -11,6 +11,7 @@ import numpy
 # A percentile is only shown once there are enough samples for it to mean something.
 PERCENTILE_MIN_SAMPLES: Mapping[int, int] = {1: 100, 10: 10, 90: 10, 99: 100}
 _NUMPY_FROM = 64  # samples in a row: below this, pure Python is faster
+_FEWEST = min(PERCENTILE_MIN_SAMPLES.values())
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,8 @@ def summarise(values: Sequence[float]) -> Summary | None:
     """None for no values. Standard error uses the population deviation (ddof=0)."""
     if not values:
         return None
-    ordered, variance_sum = _ordered_and_squares(values)
+    ordered, mean, variance_sum = _ordered_and_squares(values)
     count = len(ordered)
-    mean = sum(ordered) / count
     variance = variance_sum / count
     return Summary(
         count=count,
@@ -62,9 +62,8 @@ def scaled_summary(
     by the mean), made at once: the same numbers, one summary instead of two."""
     if not values:
         return None
-    ordered, variance_sum = _ordered_and_squares(values)
+    ordered, mean, variance_sum = _ordered_and_squares(values)
     count = len(ordered)
-    mean = sum(ordered) / count
     factor = factor_of(mean)
     summary = Summary(
         count=count,
@@ -80,11 +79,13 @@ def scaled_summary(
 
 def _percentiles(ordered: Sequence[float]) -> dict[int, float]:
     count = len(ordered)
+    if count < _FEWEST:
+        return {}
     return {p: percentile(ordered, p) for p, n in PERCENTILE_MIN_SAMPLES.items() if count >= n}
 
 
-def _ordered_and_squares(values: Sequence[float]) -> tuple[list[float], float]:
-    """The values sorted, and the sum of their squared deviations from the mean.
+def _ordered_and_squares(values: Sequence[float]) -> tuple[list[float], float, float]:
+    """The values sorted, their mean, and the sum of their squared deviations from it.
 
     Plain sums: the samples are integers of microseconds, exact far beyond a ring of 256.
     A long row of integers is sorted and squared by numpy (a ring of 256 samples several
@@ -98,10 +99,10 @@ def _ordered_and_squares(values: Sequence[float]) -> tuple[list[float], float]:
             array.sort()
             ordered: list[float] = array.tolist()
             mean = sum(ordered) / len(ordered)
-            return ordered, sum(numpy.float_power(array - mean, 2.0).tolist())
+            return ordered, mean, sum(numpy.float_power(array - mean, 2.0).tolist())
     ordered = sorted(values)
     mean = sum(ordered) / len(ordered)
-    return ordered, sum((v - mean) ** 2 for v in ordered)
+    return ordered, mean, sum((v - mean) ** 2 for v in ordered)
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:

@@ -30,6 +30,14 @@ _IS_SERVER_COUNTER = tuple(name == "last_received" for name in _SUBSCRIPTION_CHA
 _PUSHED = "last pushed server counter"
 _RESET = "(reset: the publisher restarted)"
 _CHANGE = "%*s: %d -> %d (%+d) %s"  # a name right-aligned, a counter's change, its label
+# events processed and the last received counter moved: two lines (joined by the report)
+_FLOWED = f"%*s: %d -> %d (%+d) {_LABELS[0]}\n%*s: %d -> %d (%+d) {_LABELS[1]}"
+
+
+def _counts(change: CounterChange) -> tuple[int, int, int]:
+    before, after = change
+    return before, after, after - before
+
 
 # An entry is a name and the texts shown after it, one line each (the rarer sections).
 Entry = tuple[str, Sequence[str]]
@@ -94,6 +102,19 @@ def changed_subscriptions(changes: Sequence[SubscriptionChange]) -> list[str]:
     width = NAME_MARGIN + max(map(len, names))
     lines = []
     for name, change in zip(names, changes, strict=True):
+        _, processed, received, callbacks, missed, discarded = change
+        if (
+            callbacks is None
+            and missed is None
+            and discarded is None
+            and processed is not None
+            and received is not None
+            and received[1] >= received[0]
+        ):  # the usual change: events came in; both lines in one format
+            lines.append(
+                _FLOWED % (width, name, *_counts(processed), width, "", *_counts(received))
+            )
+            continue
         shown = name
         for counter, label, is_server in zip(change[1:], _LABELS, _IS_SERVER_COUNTER, strict=True):
             if counter is None:
