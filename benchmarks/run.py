@@ -21,6 +21,7 @@ import tango
 from benchmarks import cpu_per_poll, fanout, floor, overhead, replay_long
 from benchmarks.results import Report
 from benchmarks.synthetic import System
+from ska_tango_event_monitor.cli.common import collect_garbage_less_often
 
 BENCHMARKS = ("fanout", "overhead", "cpu", "replay", "floor")
 
@@ -91,6 +92,7 @@ def machine_lines() -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
+    collect_garbage_less_often()  # as the monitor's command does: this stands for its process
     settings = settings_for(options)
     report = Report()
     started = time.monotonic()
