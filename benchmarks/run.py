@@ -1,6 +1,6 @@
 """`python -m benchmarks.run [--quick] [--only NAME...]`: every benchmark, figures and targets.
 
-`make bench` runs them at full size (about 5 minutes on 2 cores; `BENCH_ARGS` passes
+`make bench` runs them at full size (about 15 minutes on 2 cores; `BENCH_ARGS` passes
 options). `--quick` runs each at a tiny size to show that it works: its figures mean little.
 Every process started is stopped before the end; all traffic stays on 127.0.0.1.
 """
