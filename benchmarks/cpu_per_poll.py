@@ -1,8 +1,9 @@
 """Benchmark 4: the monitor's CPU per poll for 100 servers x 20 streams, from replies.
 
-Each poll: the reply strings as they come off the wire are decoded (as `Monitor.poll` does),
-then `MonitorSession.update` parses, diffs, computes the statistics and the findings, and the
-`ReportWriter` renders the text report (and logs the findings for the summary). Replies come
+Each poll: the reply strings as they come off the wire are decoded and parsed (as
+`Monitor.poll` does: `read_reply`), then `MonitorSession.update` diffs, computes the
+statistics and the findings, and the `ReportWriter` renders the text report (and logs the
+findings for the summary). Replies come
 from `benchmarks.synthetic`: counters advance, subscriptions follow, perf samples are there,
 and a few servers misbehave so that findings are raised.
 """
@@ -20,7 +21,7 @@ from benchmarks.profiling import report_profile
 from benchmarks.results import Report, Target, median, ms, percentile
 from benchmarks.synthetic import System
 from ska_tango_event_monitor.core.findings import Analyser
-from ska_tango_event_monitor.core.parse import decode_reply
+from ska_tango_event_monitor.core.parse import read_reply
 from ska_tango_event_monitor.core.session import MonitorSession, ServerPoll, Snapshot
 from ska_tango_event_monitor.outputs.writer import ReportWriter
 
@@ -37,7 +38,7 @@ class CpuSettings:
     cases: tuple[tuple[int, bool], ...] = ((2, False), (2, True), (13, True))
 
 
-class _Discard(io.TextIOBase):
+class Discard(io.TextIOBase):
     def write(self, text: str) -> int:
         return len(text)
 
@@ -93,13 +94,13 @@ def _label(system: System) -> str:
 
 def _measure(system: System, polls: int) -> tuple[dict[str, list[float]], Counter, float]:
     session = MonitorSession(Analyser())
-    writer = ReportWriter(_Discard())
+    writer = ReportWriter(Discard())
     phases: dict[str, list[float]] = {p: [] for p in PHASES}
     findings: Counter = Counter()
     first = 0.0
     for poll in range(polls):
-        wire = _wire(system, poll)  # the replies as they come off the wire, made untimed
-        times = _one_poll(system, poll, wire, session, writer, findings)
+        wire = wire_replies(system, poll)  # the replies as they come off the wire, made untimed
+        times = one_poll(system, poll, wire, session, writer, findings)
         if poll == 0:
             first = sum(times)
             findings.clear()
@@ -109,11 +110,12 @@ def _measure(system: System, polls: int) -> tuple[dict[str, list[float]], Counte
     return phases, findings, first
 
 
-def _wire(system: System, poll: int) -> list[str]:
+def wire_replies(system: System, poll: int) -> list[str]:
+    """The replies of one poll as strings, as pytango hands them over."""
     return [json.dumps(system.reply(i, poll)) for i in range(system.servers)]
 
 
-def _one_poll(
+def one_poll(
     system: System,
     poll: int,
     wire: list[str],
@@ -123,10 +125,7 @@ def _one_poll(
 ) -> tuple[float, float, float]:
     snapshot_time = system.time(poll)
     started = time.process_time()
-    polls = tuple(
-        ServerPoll(system.admin(i), (system.device(i),), reply=decode_reply(text))
-        for i, text in enumerate(wire)
-    )
+    polls = tuple(_received(system, i, text) for i, text in enumerate(wire))
     decoded = time.process_time()
     snapshot_report = session.update(Snapshot(snapshot_time, polls))
     updated = time.process_time()
@@ -136,15 +135,21 @@ def _one_poll(
     return decoded - started, updated - decoded, rendered - updated
 
 
+def _received(system: System, index: int, text: str) -> ServerPoll:
+    """A reply as `Monitor.poll` takes it: decoded and parsed where it arrives."""
+    reply, state = read_reply(text)
+    return ServerPoll.parsed(system.admin(index), (system.device(index),), reply, state, text=text)
+
+
 def _explain(report: Report, system: System, total: float) -> None:
     """Where the time goes: a profiled run of 3 polls."""
-    wires = [_wire(system, poll) for poll in range(4)]
-    session, writer = MonitorSession(Analyser()), ReportWriter(_Discard())
+    wires = [wire_replies(system, poll) for poll in range(4)]
+    session, writer = MonitorSession(Analyser()), ReportWriter(Discard())
     profile = cProfile.Profile()
     for poll, wire in enumerate(wires):
         if poll == 1:
             profile.enable()
-        _one_poll(system, poll, wire, session, writer, Counter())
+        one_poll(system, poll, wire, session, writer, Counter())
     profile.disable()
     report.note(
         f"CPU per poll {ms(total):.1f} ms > {TARGET_MS:g} ms for {_label(system)}; "

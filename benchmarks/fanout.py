@@ -1,4 +1,4 @@
-"""Benchmarks 1 and 2: one polling round over N real servers, and a round with a hung server.
+"""Benchmark 1: one polling round over N real servers (benchmark 2, a hung server, in `hung`).
 
 Round kinds, interleaved round after round (A, B, C, D, A, B, C, D...) so that machine noise
 hits all alike, each with its own proxies:
@@ -13,22 +13,23 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import tango
 
+from benchmarks import hung
 from benchmarks.cluster import Cluster, wait_subscribed
-from benchmarks.results import Report, Target, median, ms, percentile
-from ska_tango_event_monitor.core.parse import decode_reply
+from benchmarks.group import QUERY, group_of, group_round
+from benchmarks.results import FloorRow, Report, Target, median, ms, percentile
+from ska_tango_event_monitor.core.parse import read_reply
 from ska_tango_event_monitor.tango.monitor import Monitor
 from ska_tango_event_monitor.tango.resolve import MonitoredServer
 
-QUERY = "QueryEventSystem"
 ROUND_TIMEOUT_S = 3.0
 KINDS = ("ours", "group", "sequential", "one server")
+GROUP_RATIO = 1.4  # ours / tango.Group before the fast core: 1.2-1.4 x
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def run(report: Report, settings: FanoutSettings) -> None:
         wait_subscribed(cluster)
         results = {n: measure(cluster, n, settings) for n in settings.sizes}
         _fanout_report(report, results, settings)
-        hung(report, cluster, settings)
+        hung.run(report, cluster, settings.hung_rounds, settings.hung_timeout_s)
 
 
 def measure(cluster: Cluster, size: int, settings: FanoutSettings) -> Rounds:
@@ -84,7 +85,7 @@ def _decode_time(admins: Sequence[str]) -> float:
     for _ in range(21):
         started = time.perf_counter()
         for reply in replies:
-            decode_reply(reply)
+            read_reply(reply)
         times.append(time.perf_counter() - started)
     return median(times)
 
@@ -96,7 +97,7 @@ def _round_kinds(
     monitor = Monitor(
         [MonitoredServer(a, (d,)) for a, d in zip(admins, devices, strict=True)], timeout_s
     )
-    group = _group(admins, timeout_s)
+    group = group_of(admins, timeout_s)
     proxies = _proxies(admins, timeout_s)
     singles = _proxies(admins, timeout_s)
     turn = [0]
@@ -105,7 +106,7 @@ def _round_kinds(
         return sum(poll.reply is None for poll in monitor.poll().polls)
 
     def grouped() -> int:
-        return sum(reply.has_failed() for reply in _group_round(group))
+        return sum(reply.has_failed() for reply in group_round(group))
 
     def sequential() -> int:
         return sum(_call(proxy) is None for proxy in proxies)
@@ -115,23 +116,6 @@ def _round_kinds(
         return _call(singles[turn[0]]) is None
 
     return dict(zip(KINDS, (ours, grouped, sequential, one_server), strict=True))
-
-
-def _group(admins: Sequence[str], timeout_s: float) -> tango.Group:
-    group = tango.Group("event-bench")
-    group.add(list(admins))  # full names (tango://host:port/dserver/...): no pattern lookup
-    group.set_timeout_millis(round(timeout_s * 1000))
-    if group.get_size() != len(admins):
-        raise RuntimeError(f"tango.Group holds {group.get_size()} devices, not {len(admins)}")
-    return group
-
-
-def _group_round(group: tango.Group) -> list:
-    replies = group.command_inout(QUERY)
-    for reply in replies:
-        if not reply.has_failed():
-            reply.get_data()  # the reply string, as the others get it
-    return replies
 
 
 def _proxies(admins: Sequence[str], timeout_s: float) -> list[tango.DeviceProxy]:
@@ -199,6 +183,9 @@ def _fanout_report(report: Report, results: dict[int, Rounds], settings: FanoutS
     for size in settings.target_sizes:
         if size in results:
             _targets(report, size, results[size], cores)
+    largest = max((n for n in settings.target_sizes if n in results), default=None)
+    if largest is not None:
+        _againstgroup_of(report, largest, results[largest])
 
 
 def _growth(report: Report, results: dict[int, Rounds]) -> None:
@@ -224,78 +211,10 @@ def _targets(report: Report, size: int, rounds: Rounds, cores: int) -> None:
     )
 
 
-def hung(report: Report, cluster: Cluster, settings: FanoutSettings) -> None:
-    """Benchmark 2: one server frozen with SIGSTOP; every round keeps the timeout."""
-    size = cluster.size
-    frozen = size // 2
-    report.section(f"2. Hung server: 1 of {size} servers stopped with SIGSTOP")
-    admins, devices = cluster.admins, cluster.devices
-    timeout_s = settings.hung_timeout_s
-    monitor = Monitor(
-        [MonitoredServer(a, (d,)) for a, d in zip(admins, devices, strict=True)], timeout_s
-    )
-    group = _group(admins, timeout_s)
-    for _ in range(3):
-        monitor.poll()
-        _group_round(group)
-    rows, worst, missing = [], 0.0, 0
-    with _Frozen(cluster, [frozen]):
-        for number in range(1, settings.hung_rounds + 1):
-            took, answered, error = _timed_poll(monitor, frozen)
-            worst, missing = max(worst, took), missing + (size - 1 - answered)
-            rows.append([f"ours, round {number}", f"{took:.3f}", f"{answered}/{size - 1}", error])
-        rows += _group_rows(group, size, settings.hung_rounds, 1)
-    with _Frozen(cluster, [frozen, (frozen + 1) % size]):
-        rows += _group_rows(group, size, 1, 2)
-    report.say(f"  timeout {timeout_s:g} s; round time in s, other servers answering")
-    report.table(["round", "took", "others answered", "frozen server's entry"], rows)
-    recovered = _wait_recovered(monitor, frozen, 30.0)
-    report.say(f"  after SIGCONT the frozen server answered again within {recovered:.1f} s")
-    name = "2 hung server"
-    limit = timeout_s * 1.1
-    report.target(Target(name, "slowest round with a frozen server", worst, limit, "s"))
-    report.target(Target(name, "other servers missing from those rounds", missing, 0, "servers"))
-
-
-def _timed_poll(monitor: Monitor, frozen: int) -> tuple[float, int, str]:
-    started = time.monotonic()
-    snapshot = monitor.poll()
-    took = time.monotonic() - started
-    others = [p for i, p in enumerate(snapshot.polls) if i != frozen]
-    return took, sum(p.reply is not None for p in others), snapshot.polls[frozen].error or "reply"
-
-
-def _group_rows(group: tango.Group, size: int, rounds: int, frozen: int) -> list[list[object]]:
-    rows = []
-    for number in range(1, rounds + 1):
-        started = time.monotonic()
-        replies = _group_round(group)
-        took = time.monotonic() - started
-        answered = sum(not r.has_failed() for r in replies)
-        label = f"tango.Group, {frozen} frozen, round {number}"
-        rows.append([label, f"{took:.3f}", f"{answered}/{size - frozen}", "failed"])
-    return rows
-
-
-class _Frozen:
-    """SIGSTOP the given servers for the block, SIGCONT after."""
-
-    def __init__(self, cluster: Cluster, indices: Sequence[int]) -> None:
-        self.pids = [cluster.servers[i].pid for i in indices]
-
-    def __enter__(self) -> None:
-        for pid in self.pids:
-            os.kill(pid, signal.SIGSTOP)
-
-    def __exit__(self, *_: object) -> None:
-        for pid in self.pids:
-            os.kill(pid, signal.SIGCONT)
-
-
-def _wait_recovered(monitor: Monitor, index: int, timeout_s: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        if monitor.poll().polls[index].reply is not None:
-            break
-        time.sleep(0.2)
-    return time.monotonic() - started
+def _againstgroup_of(report: Report, size: int, rounds: Rounds) -> None:
+    """The floor of a round is `tango.Group` (C++): ours stays no worse than it was when the
+    core was made fast (1.2-1.4 x)."""
+    ours, group = median(rounds.wall["ours"]), median(rounds.wall["group"])
+    work = f"fan-out round, N={size}: ours / tango.Group"
+    target = Target("1 fan-out", f"{work} (no worse than before)", ours / group, GROUP_RATIO, "x")
+    report.against_floor(FloorRow(work, f"{ms(group):.2f} ms", f"{ms(ours):.2f} ms", target))

@@ -11,6 +11,7 @@ two servers with findings in every snapshot (a saturated event thread and late c
 from __future__ import annotations
 
 import cProfile
+import gzip
 import io
 import re
 import subprocess
@@ -20,8 +21,10 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import orjson
+
 from benchmarks.profiling import report_profile
-from benchmarks.results import Report, Target
+from benchmarks.results import FloorRow, Report, Target
 from benchmarks.synthetic import System
 from ska_tango_event_monitor.cli.main import Environment, main
 from ska_tango_event_monitor.core.findings import Analyser
@@ -29,7 +32,8 @@ from ska_tango_event_monitor.core.session import MonitorSession
 from ska_tango_event_monitor.outputs.writer import ReportWriter
 from ska_tango_event_monitor.recording import Recorder, read_recording
 
-TARGET_RATE = 10_000.0  # snapshots per second
+TARGET_RATE = 10_000.0  # snapshots per second (benchmark 5's first target)
+FAST_RATE = 5_000.0  # snapshots per second once the core reads near its input's speed
 FLAT = 1.10  # peak RSS of the longest run at most this times the shortest one's
 
 
@@ -49,6 +53,11 @@ class Run:
     write_s: float
     wall_s: float
     peak_rss_kib: int
+    floor_s: float  # reading the same file: gunzip and orjson.loads of each line
+
+    @property
+    def floor_rate(self) -> float:
+        return self.polls / self.floor_s
 
     @property
     def rate(self) -> float:
@@ -65,7 +74,7 @@ def run(report: Report, settings: ReplaySettings) -> None:
         runs = [measure(Path(tmp), system, polls) for polls in settings.polls]
         plain = replace(system, perf=False)  # for comparison: without perf samples
         without_perf = measure(Path(tmp), plain, settings.polls[0])
-        if not runs[-1].rate >= TARGET_RATE:
+        if not runs[-1].rate >= max(TARGET_RATE, FAST_RATE):
             phases = _phases(Path(tmp), system, settings.profile_polls)
             profile = _profile(Path(tmp), system, settings.profile_polls)
     report.say(
@@ -82,6 +91,7 @@ def run(report: Report, settings: ReplaySettings) -> None:
             "replay s",
             "snapshots/s",
             "w/o start-up",
+            "floor snapshots/s",
             "peak MiB",
         ],
         [
@@ -93,6 +103,7 @@ def run(report: Report, settings: ReplaySettings) -> None:
                 f"{r.wall_s:.2f}",
                 f"{r.rate:,.0f}",
                 f"{r.polls / max(1e-9, r.wall_s - startup.wall_s):,.0f}",
+                f"{r.floor_rate:,.0f}",
                 f"{r.peak_rss_kib / 1024:.1f}",
             ]
             for r in (*runs, without_perf)
@@ -119,10 +130,12 @@ def run(report: Report, settings: ReplaySettings) -> None:
             "x",
         )
     )
-    if not rate.met:
+    fast = _against_floor(report, longest, shortest)
+    if not rate.met or not fast.met:
         read, update, render = phases
         report.note(
-            f"replay runs at {longest.rate:,.0f} snapshots/s < {TARGET_RATE:,.0f}: "
+            f"replay runs at {longest.rate:,.0f} snapshots/s "
+            f"(targets {FAST_RATE:,.0f} and {TARGET_RATE:,.0f}): "
             f"{1e6 / longest.rate:.0f} us per snapshot, of which (in-process, "
             f"{settings.profile_polls} snapshots) reading {read:.0f} us (gunzip, JSON, "
             f"snapshot objects), MonitorSession.update {update:.0f} us (parse, diff, "
@@ -131,15 +144,44 @@ def run(report: Report, settings: ReplaySettings) -> None:
         report_profile(report, profile, settings.profile_polls, "snapshot")
 
 
+def _against_floor(report: Report, longest: Run, shortest: Run) -> Target:
+    """The replay's rate beside the floor's (reading the same file), and its memory."""
+    work = f"--replay of {longest.polls} polls (tutorial-sized, perf samples on)"
+    floor, ours = f"{longest.floor_rate:,.0f} snapshots/s", f"{longest.rate:,.0f} snapshots/s"
+    target = Target("5 long runs", work, longest.rate, FAST_RATE, "snapshots/s", True)
+    fast = report.against_floor(FloorRow(work, floor, ours, target))
+    flat = longest.peak_rss_kib / shortest.peak_rss_kib
+    memory = f"peak RSS over {longest.polls} polls / {shortest.polls} polls"
+    report.floor_rows.append(
+        FloorRow(
+            memory,
+            f"{shortest.peak_rss_kib / 1024:.1f} MiB",
+            f"{longest.peak_rss_kib / 1024:.1f} MiB",
+            Target("5 long runs", memory, flat, FLAT, "x"),
+        )
+    )
+    return fast
+
+
 def measure(tmp: Path, system: System, polls: int) -> Run:
     path = tmp / f"run-{polls}.jsonl.gz"
     try:
         write_s = write_recording(path, system, polls)
         size = path.stat().st_size
+        floor_s = read_floor(path)
         wall_s, rss = replay_process(path)
     finally:
         path.unlink(missing_ok=True)
-    return Run(polls, size, write_s, wall_s, rss)
+    return Run(polls, size, write_s, wall_s, rss, floor_s)
+
+
+def read_floor(path: Path) -> float:
+    """Wall time to read the recording as fast as Python can: gunzip, orjson.loads per line."""
+    started = time.monotonic()
+    with gzip.open(path, "rb") as file:
+        for line in file:
+            orjson.loads(line)
+    return time.monotonic() - started
 
 
 def write_recording(path: Path, system: System, polls: int) -> float:

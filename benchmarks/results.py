@@ -33,6 +33,17 @@ class Target:
         )
 
 
+@dataclass(frozen=True)
+class FloorRow:
+    """One row of the table against the floor: what the work is, the floor's figure and ours
+    (measured side by side, in one run), and the target on their ratio or on our figure."""
+
+    work: str
+    floor: str
+    ours: str
+    target: Target
+
+
 @dataclass
 class Report:
     """Lines go to `out` at once; targets and explanations are kept for the summary."""
@@ -40,6 +51,7 @@ class Report:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    floor_rows: list[FloorRow] = field(default_factory=list)
 
     def section(self, title: str) -> None:
         self.say("", f"== {title} " + "=" * max(0, 96 - len(title)))
@@ -60,6 +72,11 @@ class Report:
         self.say(target.line())
         return target
 
+    def against_floor(self, row: FloorRow) -> Target:
+        """A target of the table against the floor, printed now and again in the summary."""
+        self.floor_rows.append(row)
+        return self.target(row.target)
+
     def note(self, text: str) -> None:
         """An explanation (e.g. of a target not met), repeated in the summary."""
         self.notes.append(text)
@@ -68,9 +85,29 @@ class Report:
     def summary(self) -> None:
         met = sum(t.met for t in self.targets)
         self.section(f"Summary: {met} of {len(self.targets)} targets met")
+        if self.floor_rows:
+            self.say("  against the floor (orjson.loads of the same input, in the same run):")
+            self.table(
+                ["work", "floor", "ours", "measured", "target", ""],
+                [_floor_cells(row) for row in self.floor_rows],
+            )
+            self.say("")
         self.say(*(t.line() for t in self.targets))
         if self.notes:
             self.say("", *(f"NOTE: {n}" for n in self.notes))
+
+
+def _floor_cells(row: FloorRow) -> list[str]:
+    target = row.target
+    sign = ">=" if target.at_least else "<="
+    return [
+        row.work,
+        row.floor,
+        row.ours,
+        f"{_number(target.measured)} {target.unit}",
+        f"{sign} {_number(target.limit)} {target.unit}",
+        "met" if target.met else "NOT MET",
+    ]
 
 
 def median(values: Sequence[float]) -> float:

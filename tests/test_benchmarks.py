@@ -35,6 +35,21 @@ TARGETS = [
     r"\[6 soak\] failed scrapes: \S+ scrapes \(target <= 0 scrapes\)",
     r"\[6 soak\] servers with performance monitoring on at the end: \S+ servers "
     r"\(target <= 0 servers\)",
+    # against the floor: orjson.loads of the same input, measured in the same run
+    r"\[1 fan-out\] fan-out round, N=2: ours / tango\.Group \(no worse than before\): \S+ x "
+    r"\(target <= 1\.4 x\)",
+    r"\[5 long runs\] --replay of 200 polls \(tutorial-sized, perf samples on\): \S+ "
+    r"snapshots/s \(target >= 5,000 snapshots/s\)",
+    r"\[6 against the floor\] one poll, 4 servers x 3 streams, counters only: ours / floor: "
+    r"\S+ x \(target <= 6 x\)",
+    r"\[6 against the floor\] one poll, 4 servers x 3 streams, perf samples \(39 per side and "
+    r"server\): ours / floor: \S+ x \(target <= 3 x\)",
+    r"\[6 against the floor\] one poll, 8 servers x 3 streams, counters only: ours / floor: ",
+    r"\[6 against the floor\] one poll, 8 servers x 3 streams, perf samples \(39 per side and "
+    r"server\): ours / floor: ",
+    r"\[6 against the floor\] memory held per server, 8 / 4 servers, counters only: \S+ x "
+    r"\(target <= 1\.1 x\)",
+    r"\[6 against the floor\] memory held per server, 8 / 4 servers, perf samples ",
 ]
 
 FIGURES = [
@@ -54,6 +69,8 @@ FIGURES = [
     "samples of the monitor process over",
     "polls recorded",
     "scrapes answered",
+    "== 7. One poll against the floor (orjson.loads of the same replies)",
+    "against the floor (orjson.loads of the same input, in the same run):",
     "== Summary: ",
     "cores, load average (1, 5, 15 min)",
 ]
@@ -67,6 +84,8 @@ HEADERS = [
     ("polls", "perf samples", "replay s", "snapshots/s", "peak MiB"),
     ("measure", "first window", "last window", "min", "max"),
     ("from s", "to s", "resident MiB", "threads", "open fds"),
+    ("servers", "replies", "floor", "decode", "update", "render", "ours", "ours/floor"),
+    ("work", "floor", "ours", "measured", "target"),
 ]
 
 

@@ -21,7 +21,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import msgspec
+import orjson
+
+from ska_tango_event_monitor.core.parse import SUPPORTED_VERSION
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
+from ska_tango_event_monitor.core.typed_reply import typed_state
 from ska_tango_event_monitor.files import cannot_write
 
 RECORDING_VERSION = 1
@@ -72,7 +77,7 @@ def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     if poll.duration_s is not None:
         entry["duration_s"] = round(poll.duration_s, 6)
     if poll.reply is not None:
-        entry["reply"] = poll.reply
+        entry["reply"] = dict(poll.reply)  # a plain object (it may be decoded on demand)
     else:
         entry["error"] = poll.error
     return entry
@@ -94,6 +99,49 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
             for entry in line["servers"]
         ),
     )
+
+
+class _RecordedPoll(msgspec.Struct, kw_only=True):
+    admin: str
+    devices: list[str]
+    reply: msgspec.Raw = msgspec.Raw()  # the reply's text as recorded (empty: none)
+    error: str | None = None
+    duration_s: int | float | None = None
+
+
+class _RecordedLine(msgspec.Struct, kw_only=True):
+    recording: int
+    time: str
+    servers: list[_RecordedPoll]
+
+
+_LINE = msgspec.json.Decoder(_RecordedLine)
+
+
+def _typed_snapshot(line: bytes) -> Snapshot | None:
+    """A line read the fast way (typed): each reply's state parsed straight from its
+    recorded text. None when the line does not fit: then `snapshot_from_json` reads it, or
+    says why it cannot."""
+    try:
+        recorded = _LINE.decode(line)
+        time = datetime.fromisoformat(recorded.time)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        return None
+    if recorded.recording != RECORDING_VERSION:
+        return None
+    polls = []
+    for entry in recorded.servers:
+        text = bytes(entry.reply)
+        devices = tuple(entry.devices)
+        if text in (b"", b"null"):
+            polls.append(ServerPoll(entry.admin, devices, None, entry.error, entry.duration_s))
+        elif text.startswith(b"{") and entry.error is None:
+            state = typed_state(text, SUPPORTED_VERSION)  # None: the session says why
+            reply = orjson.loads(text)  # a plain object, as readers of recordings expect
+            polls.append(ServerPoll.parsed(entry.admin, devices, reply, state, entry.duration_s))
+        else:
+            return None
+    return Snapshot(time, tuple(polls))
 
 
 class Recorder:
@@ -140,7 +188,7 @@ def read_recording(path: str | Path, progress: Progress | None = None) -> Iterat
     """Snapshots of a recording; a truncated last line (a crash while writing) is skipped."""
     path = Path(path)
     lines = _read_lines(path, progress)
-    previous: str | None = None
+    previous: bytes | None = None
     number = 0
     for number, line in enumerate(lines, start=1):
         if previous is not None:
@@ -152,9 +200,10 @@ def read_recording(path: str | Path, progress: Progress | None = None) -> Iterat
         raise RecordingError(f"{path} is an empty recording")
 
 
-def _read_lines(path: Path, progress: Progress | None = None) -> Iterator[str]:
+def _read_lines(path: Path, progress: Progress | None = None) -> Iterator[bytes]:
+    """Lines as bytes: orjson decodes UTF-8 itself, faster than a text stream does."""
     try:
-        with open(path, "rb") as raw, _open_text(path, raw) as file:
+        with open(path, "rb") as raw, _open_binary(path, raw) as file:
             size = os.fstat(raw.fileno()).st_size
             for line in file:
                 yield line
@@ -162,32 +211,38 @@ def _read_lines(path: Path, progress: Progress | None = None) -> Iterator[str]:
                     progress(raw.tell(), size)
     except EOFError:
         return  # compressed stream cut short: keep what was complete
-    except (OSError, UnicodeDecodeError, lzma.LZMAError, zlib.error) as error:
+    except (OSError, lzma.LZMAError, zlib.error) as error:
         raise RecordingError(f"cannot read the recording {path}: {error}") from None
 
 
-def _open_text(path: Path, raw: IO[bytes]) -> IO[str]:
-    """The recording's file `raw` as text, decompressed as its suffix says."""
+def _open_binary(path: Path, raw: IO[bytes]) -> IO[bytes] | gzip.GzipFile | lzma.LZMAFile:
+    """The recording's file `raw`, decompressed as its suffix says."""
     if path.suffix == ".gz":
-        return gzip.open(raw, "rt", encoding="utf-8")
+        return gzip.open(raw, "rb")
     if path.suffix == ".bz2":
-        return bz2.open(raw, "rt", encoding="utf-8")
+        return bz2.open(raw, "rb")
     if path.suffix == ".xz":
-        return io.TextIOWrapper(lzma.LZMAFile(raw), encoding="utf-8")
-    return io.TextIOWrapper(raw, encoding="utf-8")
+        return lzma.LZMAFile(raw)
+    return raw
 
 
-def _parse_line(line: str, number: int, path: Path) -> Snapshot:
+def _parse_line(line: bytes, number: int, path: Path) -> Snapshot:
+    snapshot = _typed_snapshot(line)
+    if snapshot is not None:
+        return snapshot
     try:
-        return snapshot_from_json(json.loads(line))
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
+        return snapshot_from_json(orjson.loads(line))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise RecordingError(f"{path}:{number}: not a recorded snapshot ({error})") from None
 
 
-def _parse_last_line(line: str, number: int, path: Path) -> Snapshot | None:
-    if not line.endswith("\n"):
+def _parse_last_line(line: bytes, number: int, path: Path) -> Snapshot | None:
+    if not line.endswith(b"\n"):
+        snapshot = _typed_snapshot(line)
+        if snapshot is not None:
+            return snapshot
         try:
-            return snapshot_from_json(json.loads(line))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            return snapshot_from_json(orjson.loads(line))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             return None  # written half-way when the writer died
     return _parse_line(line, number, path)

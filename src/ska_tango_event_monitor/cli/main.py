@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ska_tango_event_monitor import __version__
-from ska_tango_event_monitor.cli.common import PROG, Environment, fail
+from ska_tango_event_monitor.cli.common import (
+    PROG,
+    Environment,
+    collect_garbage_less_often,
+    fail,
+)
 from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.cli.exporter_options import check_exporter_options
 from ska_tango_event_monitor.cli.findings_options import (
@@ -150,6 +155,7 @@ def _run(options: argparse.Namespace, env: Environment) -> int:
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
+    collect_garbage_less_often()
     try:
         options = parse_args(argv, env)
     except SystemExit as exit_:

@@ -33,14 +33,12 @@ def counter_change(before: int, after: int) -> CounterChange | None:
     return None if before == after else CounterChange(before, after)
 
 
-@dataclass(frozen=True)
-class PublisherChange:
+class PublisherChange(NamedTuple):
     stream: str
     last_pushed: CounterChange
 
 
-@dataclass(frozen=True)
-class SubscriptionChange:
+class SubscriptionChange(NamedTuple):
     """Only the counters that moved are set, in the report's order."""
 
     topic: str
@@ -52,11 +50,13 @@ class SubscriptionChange:
 
     def changes(self) -> list[tuple[str, CounterChange]]:
         return [
-            (name, value) for name in _COUNTER_FIELDS if (value := getattr(self, name)) is not None
+            (name, value)
+            for name, value in zip(_COUNTER_FIELDS, self[1:], strict=True)
+            if value is not None
         ]
 
 
-_COUNTER_FIELDS = tuple(f.name for f in fields(SubscriptionChange) if f.name != "topic")
+_COUNTER_FIELDS = SubscriptionChange._fields[1:]
 
 
 @dataclass(frozen=True)
@@ -73,41 +73,52 @@ class ServerDiff:
         return not any(getattr(self, field.name) for field in fields(self))
 
 
+# named tuples made without their Python-level __new__: one call less per counter
+_new = tuple.__new__
+
+
 def diff_states(before: EventSystemState | None, after: EventSystemState) -> ServerDiff:
-    """Changes from `before` to `after`; with no `before` everything is new."""
+    """Changes from `before` to `after`; with no `before` everything is new. Entries equal
+    to their previous ones are passed over at once (their counters compared as a slice)."""
     before = before or EventSystemState()
     old_pubs, new_pubs = before.publishers, after.publishers
     old_subs, new_subs = before.subscriptions, after.subscriptions
+    published: list[PublisherChange] = []
+    changed: list[SubscriptionChange] = []
+    for stream in sorted(new_pubs.keys() & old_pubs.keys()):
+        old, new = old_pubs[stream][1], new_pubs[stream][1]  # next counters
+        if old != new:  # the last pushed counter is one less, on both sides
+            published.append(
+                _new(PublisherChange, (stream, _new(CounterChange, (old - 1, new - 1))))
+            )
+    for topic in sorted(new_subs.keys() & old_subs.keys()):
+        old_sub, new_sub = old_subs[topic], new_subs[topic]
+        if old_sub[2:7] != new_sub[2:7]:  # the counters
+            changed.append(_subscription_change(old_sub, new_sub))
     return ServerDiff(
         new_publishers=tuple(new_pubs[s] for s in sorted(new_pubs.keys() - old_pubs.keys())),
-        published=tuple(
-            PublisherChange(stream, counter)
-            for stream in sorted(new_pubs.keys() & old_pubs.keys())
-            if (counter := _publisher_change(old_pubs[stream], new_pubs[stream]))
-        ),
+        published=tuple(published),
         removed_publishers=tuple(old_pubs[s] for s in sorted(old_pubs.keys() - new_pubs.keys())),
         new_subscriptions=tuple(new_subs[t] for t in sorted(new_subs.keys() - old_subs.keys())),
-        changed_subscriptions=tuple(
-            change
-            for topic in sorted(new_subs.keys() & old_subs.keys())
-            if (change := _subscription_change(old_subs[topic], new_subs[topic])).changes()
-        ),
+        changed_subscriptions=tuple(changed),
         removed_subscriptions=tuple(
             old_subs[t] for t in sorted(old_subs.keys() - new_subs.keys())
         ),
     )
 
 
-def _publisher_change(old: Publisher, new: Publisher) -> CounterChange | None:
-    return counter_change(old.last_pushed, new.last_pushed)
-
-
 def _subscription_change(old: Subscription, new: Subscription) -> SubscriptionChange:
-    return SubscriptionChange(
-        topic=new.topic,
-        events_processed=counter_change(old.event_count, new.event_count),
-        last_received=counter_change(old.server_counter, new.server_counter),
-        callbacks=counter_change(old.callback_count, new.callback_count),
-        missed_events=counter_change(old.missed_event_count, new.missed_event_count),
-        discarded_events=counter_change(old.discarded_event_count, new.discarded_event_count),
+    # the report's order: events processed, last received, callbacks, missed, discarded
+    _, _, callbacks, counter, events, missed, discarded, _ = old
+    _, _, callbacks2, counter2, events2, missed2, discarded2, _ = new
+    return _new(
+        SubscriptionChange,
+        (
+            new.topic,
+            None if events == events2 else _new(CounterChange, (events, events2)),
+            None if counter == counter2 else _new(CounterChange, (counter, counter2)),
+            None if callbacks == callbacks2 else _new(CounterChange, (callbacks, callbacks2)),
+            None if missed == missed2 else _new(CounterChange, (missed, missed2)),
+            None if discarded == discarded2 else _new(CounterChange, (discarded, discarded2)),
+        ),
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from ska_tango_event_monitor.core.diff import CounterChange, ServerDiff
-from ska_tango_event_monitor.core.model import EventSystemState
+from ska_tango_event_monitor.core.diff import ServerDiff
+from ska_tango_event_monitor.core.model import EventSystemState, Publisher
 from ska_tango_event_monitor.core.streams import stream_key
 
 
@@ -21,16 +22,13 @@ class ServerView:
     diff: ServerDiff | None = None  # from `previous` (everything new without one)
 
 
-@dataclass(frozen=True)
-class StreamRate:
+class StreamRate(NamedTuple):  # named tuples: thousands are made per poll
     server: str  # admin device
     name: str  # publisher stream or subscriber topic, as in the reply
     per_second: float
-    events: int = field(default=0, metadata={"export": False})  # counted since the poll before
 
 
-@dataclass(frozen=True)
-class Backlog:
+class Backlog(NamedTuple):
     """Events a publisher pushed that a subscriber has not received yet."""
 
     subscriber: str  # admin device
@@ -45,61 +43,69 @@ class Backlog:
         return self.last_pushed - self.last_received
 
 
+# named tuples made without their Python-level __new__: thousands per poll
+_new = tuple.__new__
+
+# stream key -> (admin device, publisher): who publishes each stream, once per snapshot
+PublisherIndex = dict[str, tuple[str, Publisher]]
+
+
 def pushed_rates(view: ServerView) -> list[StreamRate]:
-    """Events pushed per second on each stream that moved forward (from the diff's counts)."""
-    diff = view.diff
-    changes = () if diff is None else ((c.stream, c.last_pushed) for c in diff.published)
-    return _rates(view, changes)
+    """Events pushed per second on each stream that moved forward (from the diff's counts:
+    `CounterChange.events`, a counter that went back counts from 0)."""
+    if view.previous is None or not view.elapsed_s or view.diff is None:
+        return []
+    admin, elapsed = view.admin, view.elapsed_s
+    rates = []
+    for stream, (before, after) in view.diff.published:
+        events = after if after < before else after - before
+        if events > 0:
+            rates.append(_new(StreamRate, (admin, stream, events / elapsed)))
+    return rates
 
 
 def processed_rates(view: ServerView) -> list[StreamRate]:
     """Events processed per second on each subscribed topic that moved forward."""
-    diff = view.diff
-    changes = (
-        () if diff is None else ((c.topic, c.events_processed) for c in diff.changed_subscriptions)
-    )
-    return _rates(view, changes)
-
-
-def _rates(
-    view: ServerView, changes: Iterable[tuple[str, CounterChange | None]]
-) -> list[StreamRate]:
-    if view.previous is None or not view.elapsed_s:
+    if view.previous is None or not view.elapsed_s or view.diff is None:
         return []
-    return [
-        StreamRate(view.admin, name, change.events / view.elapsed_s, change.events)
-        for name, change in changes
-        if change is not None and change.events > 0
-    ]
+    admin, elapsed = view.admin, view.elapsed_s
+    rates = []
+    for change in view.diff.changed_subscriptions:
+        counter = change[1]  # events processed
+        if counter is not None:
+            before, after = counter
+            events = after if after < before else after - before
+            if events > 0:
+                rates.append(_new(StreamRate, (admin, change[0], events / elapsed)))
+    return rates
 
 
-def backlogs(views: Sequence[ServerView]) -> list[Backlog]:
+def publisher_index(views: Sequence[ServerView]) -> PublisherIndex:
+    """Each published stream's key, with its server and publisher."""
+    return {
+        stream_key(stream): (view.admin, publisher)
+        for view in views
+        for stream, publisher in view.state.publishers.items()
+    }
+
+
+def backlogs(views: Sequence[ServerView], index: PublisherIndex | None = None) -> list[Backlog]:
     """Every subscription joined to its publisher, when both servers are monitored.
 
     A subscription that has received nothing yet (server counter 0) is left out: the
     publisher's counter is shared by all its subscribers and may have been moving long
     before this one subscribed.
     """
-    publishers = {
-        stream_key(stream): (view.admin, publisher)
-        for view in views
-        for stream, publisher in view.state.publishers.items()
-    }
+    publishers = publisher_index(views) if index is None else index
     found = []
     for view in views:
-        for topic, subscription in sorted(view.state.subscriptions.items()):
+        admin, subscriptions = view.admin, view.state.subscriptions
+        for topic in sorted(subscriptions):
             match = publishers.get(stream_key(topic))
-            if match is None or subscription.server_counter == 0:
+            received = subscriptions[topic][3]  # the server counter
+            if match is None or received == 0:
                 continue
-            admin, publisher = match
-            found.append(
-                Backlog(
-                    subscriber=view.admin,
-                    topic=topic,
-                    publisher=admin,
-                    stream=publisher.stream,
-                    last_pushed=publisher.last_pushed,
-                    last_received=subscription.server_counter,
-                )
-            )
+            publisher_admin, (stream, next_counter) = match
+            flow = (admin, topic, publisher_admin, stream, next_counter - 1, received)
+            found.append(_new(Backlog, flow))
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -71,19 +72,74 @@ def processed(samples: Iterable[SubscriberSample] | None) -> list[SubscriberSamp
     return [sample for sample in samples or () if not sample.discarded]
 
 
+# A reply's samples are kept as columns (one tuple per field, in sample order): tables,
+# rules and exporters read a field across all samples, and columns cost one tuple per
+# field instead of one object per sample.
+
+
+class PublisherColumns(NamedTuple):
+    micros_since_last_event: tuple[int | None, ...]
+    push_event_micros: tuple[int, ...]
+
+    @property
+    def sample_count(self) -> int:
+        return len(self.push_event_micros)
+
+    def samples(self) -> tuple[PublisherSample, ...]:
+        return tuple(map(PublisherSample._make, zip(*self, strict=True)))
+
+    @classmethod
+    def of(cls, samples: Iterable[PublisherSample]) -> PublisherColumns:
+        rows = tuple(samples)
+        return cls(*zip(*rows, strict=True)) if rows else cls((), ())
+
+
+class SubscriberColumns(NamedTuple):
+    attr_name: tuple[str, ...]
+    micros_since_last_event: tuple[int | None, ...]
+    sleep_micros: tuple[int, ...]
+    process_micros: tuple[int, ...]
+    first_callback_latency_micros: tuple[int | None, ...]
+    callback_count: tuple[int, ...]
+    wake_count: tuple[int, ...]
+    discarded: tuple[bool, ...]
+
+    @property
+    def sample_count(self) -> int:
+        return len(self.discarded)
+
+    def samples(self) -> tuple[SubscriberSample, ...]:
+        return tuple(map(SubscriberSample._make, zip(*self, strict=True)))
+
+    def processed(self) -> SubscriberColumns:
+        """The columns without the discarded events' samples (see `processed`)."""
+        if True not in self.discarded:
+            return self
+        kept = [not discarded for discarded in self.discarded]
+        columns: list[tuple[Any, ...]] = [
+            tuple(v for v, keep in zip(column, kept, strict=True) if keep) for column in self
+        ]
+        return SubscriberColumns(*columns)
+
+    @classmethod
+    def of(cls, samples: Iterable[SubscriberSample]) -> SubscriberColumns:
+        rows = tuple(samples)
+        return cls(*zip(*rows, strict=True)) if rows else cls(*((),) * 8)
+
+
 @dataclass(frozen=True)
 class EventSystemState:
     """What one device server process reports about its event system at one instant.
 
-    Sample tuples are None while performance monitoring is off.
+    Sample columns (and samples) are None while performance monitoring is off.
     """
 
     publishers: Mapping[str, Publisher] = field(default_factory=lambda: _EMPTY)
     subscriptions: Mapping[str, Subscription] = field(default_factory=lambda: _EMPTY)
     not_connected: tuple[NotConnected, ...] = ()
     event_channels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-    publisher_samples: tuple[PublisherSample, ...] | None = None
-    subscriber_samples: tuple[SubscriberSample, ...] | None = None
+    publisher_columns: PublisherColumns | None = None
+    subscriber_columns: SubscriberColumns | None = None
     # the reply's "server" / "client" was an object, not null: the process published /
     # subscribed (an empty publisher map cannot tell)
     server_present: bool = False
@@ -92,6 +148,20 @@ class EventSystemState:
     @property
     def perf_off(self) -> bool:
         """A side the process has carries no samples: performance monitoring is off."""
-        return (self.server_present and self.publisher_samples is None) or (
-            self.client_present and self.subscriber_samples is None
+        return (self.server_present and self.publisher_columns is None) or (
+            self.client_present and self.subscriber_columns is None
         )
+
+    @functools.cached_property
+    def publisher_samples(self) -> tuple[PublisherSample, ...] | None:
+        """The publisher samples one by one (made from the columns when first asked for)."""
+        return None if self.publisher_columns is None else self.publisher_columns.samples()
+
+    @functools.cached_property
+    def subscriber_samples(self) -> tuple[SubscriberSample, ...] | None:
+        return None if self.subscriber_columns is None else self.subscriber_columns.samples()
+
+    @functools.cached_property
+    def processed_columns(self) -> SubscriberColumns | None:
+        """The subscriber columns without discarded events (see `processed`)."""
+        return None if self.subscriber_columns is None else self.subscriber_columns.processed()

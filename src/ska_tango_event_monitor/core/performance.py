@@ -7,14 +7,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
-from ska_tango_event_monitor.core.model import PublisherSample, SubscriberSample, processed
-from ska_tango_event_monitor.core.statistics import Summary, summarise
-from ska_tango_event_monitor.core.streams import same_attribute
+from ska_tango_event_monitor.core.model import (
+    PublisherColumns,
+    PublisherSample,
+    SubscriberColumns,
+    SubscriberSample,
+)
+from ska_tango_event_monitor.core.statistics import Summary, scaled_summary, summarise
+from ska_tango_event_monitor.core.streams import attribute_counts, sampled_streams
 
 # cppTango keeps the most recent samples in a ring of this size; a full ring lost older ones.
 SAMPLE_RING_SIZE = 256
 
 _UNITS = (("μs", 1.0), ("ms", 1e-3), ("s", 1e-6))
+_UNIT_OF = {factor: unit for unit, factor in _UNITS}
 
 S = TypeVar("S")
 
@@ -71,14 +77,19 @@ def timing_row(
     streams: int = 1,
 ) -> PerformanceRow | None:
     """A row of durations given in microseconds, shown in the unit that suits the mean."""
-    summary = summarise([v for v in micros if v is not None])
-    if summary is None:
+    # the columns have their nulls left out already: no copy then
+    values = micros if isinstance(micros, list) and None not in micros else None
+    made = scaled_summary(values or [v for v in micros if v is not None], _unit_factor)
+    if made is None:
         return None
-    unit, factor = next(
-        ((unit, factor) for unit, factor in _UNITS if summary.mean * factor < 1000), _UNITS[-1]
+    summary, factor = made
+    return PerformanceRow(
+        label, _UNIT_OF[factor], summary, streams, column, attribute, 1e-6 / factor
     )
-    scaled = summary.scaled(factor)
-    return PerformanceRow(label, unit, scaled, streams, column, attribute, 1e-6 / factor)
+
+
+def _unit_factor(mean: float) -> float:
+    return next((factor for _, factor in _UNITS if mean * factor < 1000), _UNITS[-1][1])
 
 
 def count_row(label: str, values: Iterable[float], column: str = "") -> PerformanceRow | None:
@@ -105,52 +116,50 @@ class ClientColumns(NamedTuple):
     processing_time: dict[str, list[int]]  # by attribute name, sorted
 
 
-def server_columns(samples: Sequence[PublisherSample]) -> ServerColumns:
+def server_columns(samples: Sequence[PublisherSample] | PublisherColumns) -> ServerColumns:
+    columns = samples if isinstance(samples, PublisherColumns) else PublisherColumns.of(samples)
     return ServerColumns(
-        [s.micros_since_last_event for s in samples if s.micros_since_last_event is not None],
-        [s.push_event_micros for s in samples],
+        [gap for gap in columns.micros_since_last_event if gap is not None],
+        list(columns.push_event_micros),
     )
 
 
-def client_columns(samples: Sequence[SubscriberSample]) -> ClientColumns:
-    done = processed(samples)
+def client_columns(samples: Sequence[SubscriberSample] | SubscriberColumns) -> ClientColumns:
+    every = samples if isinstance(samples, SubscriberColumns) else SubscriberColumns.of(samples)
+    done = every.processed()
     by_attribute: dict[str, list[int]] = defaultdict(list)
-    for sample in done:
-        by_attribute[sample.attr_name].append(sample.process_micros)
+    for name, micros in zip(done.attr_name, done.process_micros, strict=True):
+        by_attribute[name].append(micros)
     return ClientColumns(
-        event_gaps=[
-            s.micros_since_last_event for s in done if s.micros_since_last_event is not None
-        ],
-        sleep_time=[s.sleep_micros for s in done],
-        latency=[
-            s.first_callback_latency_micros
-            for s in done
-            if s.first_callback_latency_micros is not None
-        ],
-        callbacks_called=[s.callback_count for s in samples],
-        wake_count=[s.wake_count for s in samples],
+        event_gaps=[gap for gap in done.micros_since_last_event if gap is not None],
+        sleep_time=list(done.sleep_micros),
+        latency=[late for late in done.first_callback_latency_micros if late is not None],
+        callbacks_called=list(every.callback_count),
+        wake_count=list(every.wake_count),
         processing_time={name: by_attribute[name] for name in sorted(by_attribute)},
     )
 
 
-def publisher_table(samples: Sequence[PublisherSample] | None) -> PerformanceTable | None:
+def publisher_table(
+    samples: Sequence[PublisherSample] | PublisherColumns | None,
+) -> PerformanceTable | None:
     """Server performance: Event Gaps and Push Time."""
-    if not samples:
+    if samples is None or not _count(samples):
         return None
     columns = server_columns(samples)
     return _table(
-        samples,
+        _count(samples),
         timing_row("Event Gaps", columns.event_gaps, "event_gaps"),
         timing_row("Push Time", columns.push_time, "push_time"),
     )
 
 
 def subscriber_table(
-    samples: Sequence[SubscriberSample] | None, topics: Iterable[str] = ()
+    samples: Sequence[SubscriberSample] | SubscriberColumns | None, topics: Iterable[str] = ()
 ) -> PerformanceTable | None:
     """Client performance; discarded events are left out of the timing rows. `topics`, the
     subscriptions of the process, tell how many streams each processing-time row covers."""
-    if not samples:
+    if samples is None or not _count(samples):
         return None
     columns = client_columns(samples)
     rows = [
@@ -160,13 +169,19 @@ def subscriber_table(
         count_row("Callbacks called", columns.callbacks_called, "callbacks_called"),
         count_row("Wake Count", columns.wake_count, "wake_count"),
     ]
-    topics = tuple(topics)
+    counts = attribute_counts(topics)  # each topic's attribute named once, not once per row
     for name, micros in columns.processing_time.items():
-        streams = max(sum(same_attribute(topic, name) for topic in topics), 1)
+        streams = max(sampled_streams(counts, name), 1)
         label = f"{name} Processing Time"
         rows.append(timing_row(label, micros, "processing_time", name, streams))
-    return _table(samples, *rows)
+    return _table(_count(samples), *rows)
 
 
-def _table(samples: Sequence[object], *rows: PerformanceRow | None) -> PerformanceTable:
-    return PerformanceTable(tuple(row for row in rows if row is not None), len(samples))
+def _count(samples: Sequence[object] | PublisherColumns | SubscriberColumns) -> int:
+    if isinstance(samples, (PublisherColumns, SubscriberColumns)):
+        return samples.sample_count
+    return len(samples)
+
+
+def _table(sample_count: int, *rows: PerformanceRow | None) -> PerformanceTable:
+    return PerformanceTable(tuple(row for row in rows if row is not None), sample_count)

@@ -37,7 +37,23 @@ class ServerPoll:
     error: str | None = None
     duration_s: float | None = None  # how long the query took, at most (None: no answer in time)
     text: str | None = field(default=None, repr=False, compare=False)
-    state: EventSystemState | None = field(default=None, repr=False, compare=False)
+    # not an argument: a state belongs to its reply, so `dataclasses.replace` drops it
+    state: EventSystemState | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def parsed(
+        cls,
+        admin: str,
+        devices: tuple[str, ...],
+        reply: Mapping[str, Any],
+        state: EventSystemState | None,
+        duration_s: float | None = None,
+        text: str | None = None,
+    ) -> ServerPoll:
+        """A poll whose reply was parsed where it arrived (None: it could not be)."""
+        poll = cls(admin, devices, reply, duration_s=duration_s, text=text)
+        object.__setattr__(poll, "state", state)  # frozen: set once, as it is made
+        return poll
 
     @property
     def title(self) -> str:
@@ -133,10 +149,10 @@ class MonitorSession:
     @staticmethod
     def _parse(poll: ServerPoll) -> EventSystemState | str:
         """The state, or why there is none."""
+        if poll.reply is None:  # a state without its reply is not an answer
+            return poll.error or "no reply"
         if poll.state is not None:
             return poll.state
-        if poll.reply is None:
-            return poll.error or "no reply"
         try:
             return parse_reply(poll.reply)
         except ReplyError as error:
@@ -165,8 +181,8 @@ class MonitorSession:
             title=poll.title,
             diff=view.diff,
             recovered_after=self._failed_polls.pop(poll.admin, 0),
-            server_performance=publisher_table(state.publisher_samples),
-            client_performance=subscriber_table(state.subscriber_samples, state.subscriptions),
+            server_performance=publisher_table(state.publisher_columns),
+            client_performance=subscriber_table(state.subscriber_columns, state.subscriptions),
             pushed_rates=pushed.get(poll.admin, ()),
             processed_rates=processed.get(poll.admin, ()),
             event_channels=state.event_channels,

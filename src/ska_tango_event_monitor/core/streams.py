@@ -4,6 +4,8 @@ at the subscriber (the ZMQ topic), with or without `tango://host:port/` and `#db
 from __future__ import annotations
 
 import functools
+from collections import Counter
+from collections.abc import Iterable
 
 from ska_tango_event_monitor.core.names import short_name
 
@@ -38,10 +40,29 @@ def is_loopback(host: str) -> bool:
 _SAMPLE_NAME_LENGTH = 31
 
 
+@functools.lru_cache(maxsize=65536)
+def _attribute(name: str) -> str:
+    """`position` of `tango://h:1/foo/bar/hw/Position.idl5_change`, lower case."""
+    return stream_key(name).rpartition(".")[0].rpartition("/")[2]
+
+
 def same_attribute(name: str, sampled: str) -> bool:
     """Whether a stream or topic is of the attribute a performance sample names (`attr_name`:
     the attribute alone, without its device, cut to 31 characters)."""
-    attribute = stream_key(name).rpartition(".")[0].rpartition("/")[2]
+    attribute = _attribute(name)
     if len(sampled) >= _SAMPLE_NAME_LENGTH:
         return attribute.startswith(sampled.lower())
     return attribute == sampled.lower()
+
+
+def attribute_counts(names: Iterable[str]) -> Counter[str]:
+    """How many of these streams or topics each attribute name has (for `sampled_streams`)."""
+    return Counter(map(_attribute, names))
+
+
+def sampled_streams(counts: Counter[str], sampled: str) -> int:
+    """How many of the counted streams `same_attribute` gives for a sample's `attr_name`."""
+    if len(sampled) >= _SAMPLE_NAME_LENGTH:
+        prefix = sampled.lower()
+        return sum(n for attribute, n in counts.items() if attribute.startswith(prefix))
+    return counts.get(sampled.lower(), 0)

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ska_tango_event_monitor.core.diff import (
-    CounterChange,
-    PublisherChange,
-    ServerDiff,
-    SubscriptionChange,
-)
+from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.findings import Finding, Unjudged
 from ska_tango_event_monitor.core.findings.judged import group_text, grouped
 from ska_tango_event_monitor.core.findings_log import FindingsLog
-from ska_tango_event_monitor.core.flow import StreamRate
-from ska_tango_event_monitor.core.model import Publisher, Subscription
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.performance import SAMPLE_RING_SIZE, PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.statistics import Summary
+from ska_tango_event_monitor.outputs import changes
+from ska_tango_event_monitor.outputs.changes import (
+    _SUBSCRIPTION_CHANGE_LABELS,  # noqa: F401  (the docs' test reads the labels here)
+)
 
 WIDTH = 120
-NAME_MARGIN = 8
 SNAPSHOT_SEPARATOR = "\n\n\n"
 TABLE_COLUMNS = ("mean", "median", "count", "minimum", "maximum", "1%", "10%", "90%", "99%")
 _PERCENTILES = (1, 10, 90, 99)
-
-_SUBSCRIPTION_CHANGE_LABELS = {
-    "events_processed": "events processed",
-    "last_received": "last received server counter",
-    "callbacks": "callbacks",
-    "missed_events": "missed events detected",
-    "discarded_events": "events discarded",
-}
-# Server counters only grow while the publishing process lives.
-_SERVER_COUNTERS = {"last_received"}
 
 
 def render_snapshot(report: SnapshotReport) -> str:
@@ -70,102 +56,22 @@ def _server_lines(server: ServerReport) -> list[str]:
     if server.recovered_after:
         lines.append(f"- Answering again after {server.recovered_after} failed poll(s)")
     diff = server.diff or ServerDiff()
-    lines += _publisher_lines(diff)
+    lines += _section("New publishers", changes.new_publishers(diff.new_publishers))
+    lines += _section("Published events", changes.published(diff.published))
+    lines += _section("Removed publishers", changes.removed_publishers(diff.removed_publishers))
     lines += table_section("Server performance", server.server_performance)
-    lines += _subscription_lines(diff)
+    lines += _section("New subscriptions", changes.new_subscriptions(diff.new_subscriptions))
+    changed = changes.changed_subscriptions(diff.changed_subscriptions)
+    lines += _section("Received events and callback changes", changed)
+    removed = changes.removed_subscriptions(diff.removed_subscriptions)
+    lines += _section("Removed subscriptions", removed)
     lines += table_section("Client performance", server.client_performance)
-    lines += _section("Event rates", _rates(server))
+    lines += _section("Event rates", changes.rates(server.pushed_rates, server.processed_rates))
     return lines
 
 
-# An entry is a name and the texts shown after it, one line each.
-Entry = tuple[str, Sequence[str]]
-
-
-def _section(title: str, entries: Iterable[Entry]) -> list[str]:
-    entries = list(entries)
-    if not entries:
-        return []
-    width = NAME_MARGIN + max(len(name) for name, _ in entries)
-    lines = [f"- {title}"]
-    for name, texts in entries:
-        lines += [f"{name if i == 0 else '':>{width}}: {t}" for i, t in enumerate(texts)]
-    return lines
-
-
-def _publisher_lines(diff: ServerDiff) -> list[str]:
-    return [
-        *_section("New publishers", map(_new_publisher, diff.new_publishers)),
-        *_section("Published events", map(_published, diff.published)),
-        *_section("Removed publishers", map(_removed_publisher, diff.removed_publishers)),
-    ]
-
-
-def _subscription_lines(diff: ServerDiff) -> list[str]:
-    changed = map(_changed_subscription, diff.changed_subscriptions)
-    return [
-        *_section("New subscriptions", map(_new_subscription, diff.new_subscriptions)),
-        *_section("Received events and callback changes", changed),
-        *_section("Removed subscriptions", map(_removed_subscription, diff.removed_subscriptions)),
-    ]
-
-
-def _rates(server: ServerReport) -> list[Entry]:
-    pushed = [_rate(rate, "pushed") for rate in server.pushed_rates]
-    return pushed + [_rate(rate, "processed") for rate in server.processed_rates]
-
-
-def _rate(rate: StreamRate, verb: str) -> Entry:
-    return short_name(rate.name), [f"{rate.per_second:.1f} events/s {verb}"]
-
-
-def _new_publisher(publisher: Publisher) -> Entry:
-    return short_name(publisher.stream), [
-        f"{publisher.last_pushed} is the last pushed server counter"
-    ]
-
-
-def _published(change: PublisherChange) -> Entry:
-    return short_name(change.stream), [
-        change_text(change.last_pushed, "last pushed server counter", True)
-    ]
-
-
-def _removed_publisher(publisher: Publisher) -> Entry:
-    return short_name(publisher.stream), [
-        f"{publisher.last_pushed} was the last pushed server counter"
-    ]
-
-
-def _new_subscription(subscription: Subscription) -> Entry:
-    return short_name(subscription.topic), [
-        f"{subscription.event_count} events already processed",
-        f"{subscription.server_counter} is the last received server counter",
-        f"{subscription.callback_count} callback(s) registered",
-        f"{subscription.missed_event_count} missed events detected",
-        f"{subscription.discarded_event_count} events discarded",
-    ]
-
-
-def _changed_subscription(change: SubscriptionChange) -> Entry:
-    return short_name(change.topic), [
-        change_text(counter, _SUBSCRIPTION_CHANGE_LABELS[field], field in _SERVER_COUNTERS)
-        for field, counter in change.changes()
-    ]
-
-
-def _removed_subscription(subscription: Subscription) -> Entry:
-    return short_name(subscription.topic), [
-        f"{subscription.event_count} events processed",
-        f"{subscription.server_counter} was the last received server counter",
-    ]
-
-
-def change_text(change: CounterChange, label: str, is_server_counter: bool = False) -> str:
-    """`2 -> 3 (+1) label`; a server counter that went back is explained, not subtracted."""
-    if is_server_counter and change.went_back:
-        return f"{change.before} -> {change.after} (reset: the publisher restarted) {label}"
-    return f"{change.before} -> {change.after} ({change.delta:+d}) {label}"
+def _section(title: str, lines: list[str]) -> list[str]:
+    return [f"- {title}", *lines] if lines else []
 
 
 def table_section(title: str, table: PerformanceTable | None) -> list[str]:
@@ -200,21 +106,20 @@ def render_table(table: PerformanceTable) -> list[str]:
 
 
 def _table_line(title: str, title_width: int, cells: Iterable[str], widths: list[int]) -> str:
-    body = "".join(f"  {cell.center(width)}" for cell, width in zip(cells, widths, strict=True))
-    return f" {title:>{title_width}}{body}".rstrip()
+    body = "  ".join(map(str.center, cells, widths))
+    return f" {title:>{title_width}}  {body}".rstrip()
 
 
 def _row_cells(summary: Summary) -> list[str]:
+    # %-formatting: the same text as f"{value:.2f}", in half the time (many rows a poll)
+    percentiles = summary.percentiles
     return [
-        f"{summary.mean:.2f}±{summary.standard_error:.2f}",
-        f"{summary.median:.2f}",
+        "%.2f±%.2f" % (summary.mean, summary.standard_error),  # noqa: UP031
+        "%.2f" % summary.median,  # noqa: UP031
         str(summary.count),
-        f"{summary.minimum:.2f}",
-        f"{summary.maximum:.2f}",
-        *(
-            f"{summary.percentiles[p]:.2f}" if p in summary.percentiles else ""
-            for p in _PERCENTILES
-        ),
+        "%.2f" % summary.minimum,  # noqa: UP031
+        "%.2f" % summary.maximum,  # noqa: UP031
+        *("%.2f" % percentiles[p] if p in percentiles else "" for p in _PERCENTILES),  # noqa: UP031
     ]
 
 

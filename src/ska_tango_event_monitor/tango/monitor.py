@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from ska_tango_event_monitor.core.model import EventSystemState
-from ska_tango_event_monitor.core.parse import ReplyError, decode_reply, parse_reply
+from ska_tango_event_monitor.core.parse import ReplyError, read_reply
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.tango.admin import AdminDevice, is_unsupported
 from ska_tango_event_monitor.tango.errors import describe_failure
@@ -20,7 +20,7 @@ class Reply(NamedTuple):
     parsed once (None when the session will say why it cannot be read)."""
 
     text: str
-    decoded: dict[str, Any]
+    decoded: Mapping[str, Any]
     state: EventSystemState | None
 
 
@@ -67,13 +67,8 @@ class Monitor:
         self.unsupported.discard(admin)
         reply = outcome.value
         assert reply is not None
-        return ServerPoll(
-            admin,
-            devices,
-            reply=reply.decoded,
-            duration_s=duration,
-            text=reply.text,
-            state=reply.state,
+        return ServerPoll.parsed(
+            admin, devices, reply.decoded, reply.state, duration_s=duration, text=reply.text
         )
 
     def _failure(self, admin: str, outcome: Outcome[Any]) -> str:
@@ -133,10 +128,7 @@ def _query(device: AdminDevice) -> Deferred[Reply]:
 
 
 def _received(text: str) -> Reply:
-    """Decoded and parsed once, in the worker that received it."""
-    decoded = decode_reply(text)
-    try:
-        state: EventSystemState | None = parse_reply(decoded)
-    except ReplyError:
-        state = None  # kept as decoded: the session reports why, the recording keeps it
+    """Decoded and parsed once, in the worker that received it (a state of None: the
+    session reports why, the recording keeps the reply); ReplyError if it is not JSON."""
+    decoded, state = read_reply(text)
     return Reply(text, decoded, state)

@@ -37,10 +37,11 @@ from ska_tango_event_monitor.core.findings.state import (
 from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import (
     Backlog,
+    PublisherIndex,
     ServerView,
-    StreamRate,
     backlogs,
     processed_rates,
+    publisher_index,
     pushed_rates,
 )
 from ska_tango_event_monitor.core.names import short_name
@@ -61,19 +62,24 @@ class Analyser:
         """Rates, backlogs, findings and what could not be judged, of one snapshot at
         `time_s` (seconds, the monitor's clock); `failures` are servers with no reply."""
         self._follow(views, failures, time_s)
-        pace = Pace({view.admin: self._windows[view.admin] for view in views})
+        index = publisher_index(views)
+        pace = Pace({view.admin: self._windows[view.admin] for view in views}, index)
         pushed = [rate for view in views for rate in pushed_rates(view)]
         processed = [rate for view in views for rate in processed_rates(view)]
-        flows = backlogs(views)
+        flows = backlogs(views, index)
         limit = self.thresholds.backlog_events
         verdicts: list[Finding | Unjudged] = [
             *_no_reply(failures),
             *backlog_findings(flows, pushed, processed, self._memory, limit),
-            *_unmonitored_publishers(views, failures),
+            *_unmonitored_publishers(views, failures, index),
         ]
-        pushed_to = _pushed_to(flows, pushed)
+        pushed_to = _pushed_to(flows, views)
+        worst: dict[str, int] = {}  # each subscriber's largest backlog
+        for flow in flows:
+            known = worst.get(flow.subscriber)
+            worst[flow.subscriber] = flow.events if known is None else max(known, flow.events)
         for view in views:
-            verdicts += self._server_verdicts(view, pace, flows)
+            verdicts += self._server_verdicts(view, pace, worst.get(view.admin, 0))
             verdicts += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
         findings = tuple(v for v in verdicts if isinstance(v, Finding))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
@@ -94,10 +100,9 @@ class Analyser:
             self._windows[view.admin].add(time_s, view.state, view.diff)
 
     def _server_verdicts(
-        self, view: ServerView, pace: Pace, flows: Sequence[Backlog]
+        self, view: ServerView, pace: Pace, backlog: int
     ) -> Iterator[Finding | Unjudged]:
         window, limits = self._windows[view.admin], self.thresholds
-        backlog = max((f.events for f in flows if f.subscriber == view.admin), default=0)
         yield from perf_unjudged(view, window, SAMPLE_CHECKS)
         yield from saturation(view, window, pace, limits)
         yield from latency(view, window, limits, backlog)
@@ -122,10 +127,9 @@ def _no_reply(failures: Mapping[str, str]) -> Iterator[Finding | Unjudged]:
 
 
 def _unmonitored_publishers(
-    views: Sequence[ServerView], failures: Iterable[str]
+    views: Sequence[ServerView], failures: Iterable[str], published: PublisherIndex
 ) -> Iterator[Unjudged]:
     """Subscriptions whose stream no answering server publishes: no backlog to compute."""
-    published = {stream_key(stream) for view in views for stream in view.state.publishers}
     down = {short_name(admin).lower() for admin in failures}
     answering = {short_name(view.admin).lower() for view in views}
     for view in views:
@@ -146,13 +150,18 @@ def _orphan_reason(channel: str, down: set[str], answering: set[str]) -> str:
     return NO_STREAM if publisher in answering else NO_PUBLISHER
 
 
-def _pushed_to(flows: Sequence[Backlog], pushed: Sequence[StreamRate]) -> dict[str, int]:
+def _pushed_to(flows: Sequence[Backlog], views: Sequence[ServerView]) -> dict[str, int]:
     """Per subscriber, the events pushed since the poll before on the streams it receives
-    (from the publishers' rates, which count the diff's events)."""
+    (from the publishers' diffs: `CounterChange.events`)."""
+    pushed = {
+        (view.admin, change.stream): change.last_pushed.events
+        for view in views
+        if view.diff is not None and view.previous is not None
+        for change in view.diff.published
+    }
     counts: dict[str, int] = {}
-    rate_of = {(rate.server, rate.name): rate for rate in pushed}
     for flow in flows:
-        rate = rate_of.get((flow.publisher, flow.stream))
-        if rate is not None and rate.events:
-            counts[flow.subscriber] = counts.get(flow.subscriber, 0) + rate.events
+        events = pushed.get((flow.publisher, flow.stream), 0)
+        if events > 0:
+            counts[flow.subscriber] = counts.get(flow.subscriber, 0) + events
     return counts

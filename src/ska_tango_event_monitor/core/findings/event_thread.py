@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterator
 
+from ska_tango_event_monitor.core.findings import pooled
 from ska_tango_event_monitor.core.findings.counters import processed_since
 from ska_tango_event_monitor.core.findings.judged import (
     FEW_SAMPLES,
@@ -19,11 +20,11 @@ from ska_tango_event_monitor.core.findings.judged import (
 )
 from ska_tango_event_monitor.core.findings.model import Finding, Severity, Thresholds
 from ska_tango_event_monitor.core.findings.pace import Pace
+from ska_tango_event_monitor.core.findings.pooled import PollSamples
 from ska_tango_event_monitor.core.findings.window import ServerWindow
 from ska_tango_event_monitor.core.flow import ServerView
-from ska_tango_event_monitor.core.model import SubscriberSample, processed
 from ska_tango_event_monitor.core.names import short_name
-from ska_tango_event_monitor.core.statistics import PERCENTILE_MIN_SAMPLES, percentile
+from ska_tango_event_monitor.core.statistics import PERCENTILE_MIN_SAMPLES
 from ska_tango_event_monitor.core.units import duration
 
 _CULPRITS = 3  # attributes named when the event thread is saturated
@@ -35,7 +36,7 @@ def perf_unjudged(view: ServerView, window: ServerWindow, checks: tuple[str, ...
     server = view.admin
     if not view.state.subscriptions:  # nothing subscribed: nothing to judge
         return
-    if view.state.subscriber_samples is None:
+    if view.state.subscriber_columns is None:
         yield from (Unjudged(check, server, NO_PERF) for check in checks)
     elif not window.latest.covered:
         yield from (Unjudged(check, server, PERF_JUST_ON) for check in checks)
@@ -52,20 +53,20 @@ def busy_fraction(view: ServerView, window: ServerWindow) -> tuple[float, str] |
     elapsed = view.elapsed_s
     if not window.latest.covered or not elapsed or view.diff is None or view.previous is None:
         return None
-    samples = processed(view.state.subscriber_samples)
-    processing = sum(s.process_micros for s in samples)
-    waiting = sum(s.sleep_micros for s in samples)
-    if not samples or processing + waiting == 0:
+    samples = view.state.processed_columns
+    assert samples is not None  # covered: both replies carry samples
+    processing, waiting = sum(samples.process_micros), sum(samples.sleep_micros)
+    if not samples.sample_count or processing + waiting == 0:
         return 0.0, "no event processed"
     if (processing + waiting) / 1e6 >= elapsed / 2:
         return processing / (processing + waiting), (
             f"callbacks {processing / 1e6:.1f} s, waiting for events {waiting / 1e6:.1f} s"
         )
     events = processed_since(view.diff)
-    mean = processing / len(samples)
+    mean = processing / samples.sample_count
     return min(events * mean / 1e6 / elapsed, 1.0), (
         f"{events} events x {duration(mean)} in callbacks over {elapsed:.1f} s; "
-        f"the {len(samples)} samples cover only the last {duration(processing + waiting)}"
+        f"the {samples.sample_count} samples cover only the last {duration(processing + waiting)}"
     )
 
 
@@ -77,8 +78,10 @@ def saturation(
         return
     busy, basis = measured
     by_attribute: dict[str, list[int]] = {}
-    for sample in processed(view.state.subscriber_samples):
-        by_attribute.setdefault(sample.attr_name, []).append(sample.process_micros)
+    samples = view.state.processed_columns
+    assert samples is not None  # measured: both replies carry samples
+    for name, micros in zip(samples.attr_name, samples.process_micros, strict=True):
+        by_attribute.setdefault(name, []).append(micros)
     worst = sorted(by_attribute.items(), key=lambda item: (-sum(item[1]), item[0]))[:_CULPRITS]
     culprits = "; ".join(_culprit(view, name, micros, pace) for name, micros in worst)
     yield Finding(
@@ -128,18 +131,15 @@ def latency(
     waits at this subscriber, or the event thread never sleeps. cppTango's latency starts
     at the value's timestamp, which the device may set itself, and compares the clocks of
     two hosts: alone, a large number may be neither a delay nor a fault."""
-    latencies = sorted(
-        s.first_callback_latency_micros / 1e6
-        for s in window.subscriber_samples()
-        if s.first_callback_latency_micros is not None
-    )
-    if not latencies or not _has_latency(view):  # nothing processed lately: no news
-        return
+    latencies = pooled.pooled_latencies(window.covered_samples())
+    latest = window.latest.samples
+    if not len(latencies) or latest is None or not len(latest.latency_s):
+        return  # nothing processed lately: no news
     high, label = latency_measure(latencies)
     if high < limits.latency_s:
         return
     measured = (
-        f"callback latency {label}, median {percentile(latencies, 50):.2f} s "
+        f"callback latency {label}, median {pooled.percentile(latencies, 50):.2f} s "
         f"over {window.covered_s():.0f} s of polls"
     )
     evidence = _latency_evidence(view, window, backlog_events, limits)
@@ -166,27 +166,14 @@ def latency(
     )
 
 
-def _has_latency(view: ServerView) -> bool:
-    return any(
-        s.first_callback_latency_micros is not None
-        for s in processed(view.state.subscriber_samples)
-    )
-
-
 def _latency_evidence(
     view: ServerView, window: ServerWindow, backlog_events: int, limits: Thresholds
 ) -> list[str]:
     evidence = []
     medians = [
-        statistics.median(values)
-        for poll in window.covered_polls()
-        if (
-            values := [
-                s.first_callback_latency_micros / 1e6
-                for s in processed(poll.state.subscriber_samples)
-                if s.first_callback_latency_micros is not None
-            ]
-        )
+        samples.latency_median
+        for samples in window.covered_samples()
+        if samples.latency_median is not None
     ]
     if len(medians) >= 2 and medians[-1] >= 1.5 * medians[0] and medians[-1] - medians[0] >= 0.1:
         evidence.append(f"rising: poll medians {medians[0]:.2f} s -> {medians[-1]:.2f} s")
@@ -198,28 +185,30 @@ def _latency_evidence(
     return evidence
 
 
-def latency_measure(ordered: list[float]) -> tuple[float, str]:
-    """The 90th percentile of sorted latencies from 10 of them, else the highest; and how
+def latency_measure(latencies: pooled.Array) -> tuple[float, str]:
+    """The 90th percentile of the latencies from 10 of them, else the highest; and how
     the finding says it (`p90 1.52 s`, `max 6.11 s (of 1)`); as the tables do."""
-    if len(ordered) >= PERCENTILE_MIN_SAMPLES[90]:
-        high = percentile(ordered, 90)
+    if len(latencies) >= PERCENTILE_MIN_SAMPLES[90]:
+        high = pooled.percentile(latencies, 90)
         return high, f"p90 {high:.2f} s"
-    return ordered[-1], f"max {ordered[-1]:.2f} s (of {len(ordered)})"
+    top = pooled.maximum(latencies)
+    return top, f"max {top:.2f} s (of {len(latencies)})"
 
 
 def churn(view: ServerView, window: ServerWindow, limits: Thresholds) -> Verdict:
     """Wakes per event over the window; names the topics that come and go, and the effect."""
-    samples = window.subscriber_samples()
+    samples = window.covered_samples()
+    count = sum(poll.processed for poll in samples)
     server = view.admin
     if not view.state.subscriptions:
         return
-    if len(samples) < limits.min_samples:
+    if count < limits.min_samples:
         if window.latest.covered:
             yield Unjudged("churn", server, FEW_SAMPLES.format(limits.min_samples))
         return
     # the median: one event after a long quiet spell can see dozens of wakes on its own
-    wakes = [s.wake_count for s in samples]
-    median = statistics.median(wakes)
+    wakes = pooled.pooled_wakes(samples)
+    median = pooled.median(wakes)
     if median < limits.wake_count:
         return
     yield Finding(
@@ -227,8 +216,9 @@ def churn(view: ServerView, window: ServerWindow, limits: Thresholds) -> Verdict
         "churn",
         server,
         None,
-        f"event thread woken a median of {median:g} times per event (max {max(wakes)}, "
-        f"{len(samples)} events in {window.covered_s():.0f} s): frequent (un)subscriptions "
+        f"event thread woken a median of {median:g} times per event "
+        f"(max {pooled.maximum(wakes)}, {count} events in {window.covered_s():.0f} s): "
+        "frequent (un)subscriptions "
         f"in this process; {_churned_topics(window)}; {_churn_effect(samples, window, limits)}",
         magnitude=median,
     )
@@ -249,16 +239,10 @@ def _churned_topics(window: ServerWindow) -> str:
     return f"coming and going: {named}{more}"
 
 
-def _churn_effect(
-    samples: list[SubscriberSample], window: ServerWindow, limits: Thresholds
-) -> str:
-    latencies = sorted(
-        s.first_callback_latency_micros / 1e6
-        for s in samples
-        if s.first_callback_latency_micros is not None
-    )
-    asleep = sum(s.sleep_micros for s in samples) / 1e6 / (window.covered_s() or 1.0)
-    if latencies:
+def _churn_effect(samples: list[PollSamples], window: ServerWindow, limits: Thresholds) -> str:
+    latencies = pooled.pooled_latencies(samples)
+    asleep = sum(poll.sleep_micros for poll in samples) / 1e6 / (window.covered_s() or 1.0)
+    if len(latencies):
         high = latency_measure(latencies)[0]
         label = f"{'p90' if len(latencies) >= PERCENTILE_MIN_SAMPLES[90] else 'max'} "
         label += duration(high * 1e6)

@@ -20,13 +20,13 @@ KEEPALIVE_LIMIT_S = 2 * KEEPALIVE_PERIOD_S + 30.0
 
 class KeepAlive:
     def __init__(self) -> None:
-        # (admin, topic) -> (last_resubscribed, monitor time it was first seen with it)
-        self._since: dict[tuple[str, str], tuple[str | None, float]] = {}
+        # admin -> topic -> (last_resubscribed, monitor time it was first seen with it)
+        self._since: dict[str, dict[str, tuple[str | None, float]]] = {}
         self._first_poll: dict[str, float] = {}  # admin -> monitor time of its first reply
         self.latest: dict[str, tuple[Resubscription, ...]] = {}  # by admin, this snapshot
 
     def forget(self, admins: set[str]) -> None:
-        self._since = {key: value for key, value in self._since.items() if key[0] in admins}
+        self._since = {a: topics for a, topics in self._since.items() if a in admins}
         self._first_poll = {a: t for a, t in self._first_poll.items() if a in admins}
         self.latest = {}
 
@@ -34,21 +34,21 @@ class KeepAlive:
         server = view.admin
         first = self._first_poll.setdefault(view.admin, now)
         subscriptions = view.state.subscriptions
+        known = self._since.get(view.admin, {})
+        since: dict[str, tuple[str | None, float]] = {}  # topics gone are forgotten
         stale: dict[str, float] = {}
-        for topic, subscription in subscriptions.items():
-            key = (view.admin, topic)
-            known = self._since.get(key)
-            if known is None or known[0] != subscription.last_resubscribed:
-                known = (subscription.last_resubscribed, now)
-                self._since[key] = known
-            if now - known[1] >= KEEPALIVE_LIMIT_S:
-                stale[topic] = now - known[1]
-        for key in [k for k in self._since if k[0] == view.admin and k[1] not in subscriptions]:
-            del self._since[key]
+        for topic in sorted(subscriptions):
+            value = subscriptions[topic].last_resubscribed
+            seen = known.get(topic)
+            if seen is None or seen[0] != value:
+                seen = (value, now)
+            since[topic] = seen
+            if now - seen[1] >= KEEPALIVE_LIMIT_S:
+                stale[topic] = now - seen[1]
+        self._since[view.admin] = since
         self.latest[view.admin] = tuple(
-            Resubscription(server, topic, value, now - since)
-            for topic in sorted(subscriptions)
-            for value, since in [self._since[(view.admin, topic)]]
+            Resubscription(server, topic, value, now - seen_at)
+            for topic, (value, seen_at) in since.items()
         )
         if stale:
             return [_stuck(server, stale, len(subscriptions))]

@@ -9,25 +9,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ska_tango_event_monitor.core.findings.window import ServerWindow
+from ska_tango_event_monitor.core.flow import PublisherIndex
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.streams import same_attribute, stream_key
 
 
 class Pace:
-    def __init__(self, windows: Mapping[str, ServerWindow]) -> None:
+    def __init__(self, windows: Mapping[str, ServerWindow], index: PublisherIndex) -> None:
+        """`index`: the publishers of the windows' latest replies (`publisher_index`)."""
         self._windows = windows
-        self._publisher: dict[str, tuple[str, str]] = {}  # stream key -> (admin, stream)
-        for admin, window in windows.items():
-            for stream in window.latest.state.publishers:
-                self._publisher[stream_key(stream)] = (admin, stream)
+        self._publisher = index
 
     def per_second(self, key: str) -> float | None:
         """Events per second pushed on the stream (None: its publisher is not monitored)."""
         found = self._publisher.get(key)
         if found is None:
             return None
-        admin, stream = found
-        return self._windows[admin].pushed_per_second(stream)
+        admin, publisher = found
+        return self._windows[admin].pushed_per_second(publisher.stream)
 
     def subscribed_streams(self, state: EventSystemState, attribute: str) -> list[str]:
         """Stream keys of the subscriptions whose attribute has this (sampled) name."""

@@ -13,17 +13,17 @@ from ska_tango_event_monitor.core.performance import SAMPLE_RING_SIZE
 def perf_samples(view: ServerView) -> Iterator[Finding]:
     server = view.admin
     for side, samples in (
-        ("server", view.state.publisher_samples),
-        ("client", view.state.subscriber_samples),
+        ("server", view.state.publisher_columns),
+        ("client", view.state.subscriber_columns),
     ):
-        if samples is not None and len(samples) >= SAMPLE_RING_SIZE:
+        if samples is not None and samples.sample_count >= SAMPLE_RING_SIZE:
             yield Finding(
                 Severity.WARNING,
                 "samples lost",
                 server,
                 None,
-                f"{side} sample ring full ({len(samples)} samples): older samples were lost; "
-                "use a shorter --polling-period",
+                f"{side} sample ring full ({samples.sample_count} samples): older samples were "
+                "lost; use a shorter --polling-period",
             )
     if view.previous is not None:
         yield from _samples_stolen(view, server)
@@ -38,26 +38,27 @@ def _samples_stolen(view: ServerView, server: str) -> Iterator[Finding]:
         (
             "pushed",
             pushed_since(diff),
-            previous.publisher_samples,
-            state.publisher_samples,
+            previous.publisher_columns,
+            state.publisher_columns,
         ),
         (
             "processed",
             processed_since(diff),
-            previous.subscriber_samples,
-            state.subscriber_samples,
+            previous.subscriber_columns,
+            state.subscriber_columns,
         ),
     )
-    for verb, events, before, samples in sides:
-        if before is None or samples is None or len(samples) >= SAMPLE_RING_SIZE:
+    for verb, events, before, columns in sides:
+        if before is None or columns is None or columns.sample_count >= SAMPLE_RING_SIZE:
             continue
-        if events - len(samples) >= 2 and len(samples) < events / 2:
+        samples = columns.sample_count
+        if events - samples >= 2 and samples < events / 2:
             yield Finding(
                 Severity.WARNING,
                 "samples stolen",
                 server,
                 None,
-                f"{events} events {verb} but {len(samples)} performance samples came back: "
+                f"{events} events {verb} but {samples} performance samples came back: "
                 "another client is calling QueryEventSystem on this server",
-                magnitude=events - len(samples),
+                magnitude=events - samples,
             )

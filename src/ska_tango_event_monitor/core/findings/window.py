@@ -9,11 +9,12 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice, pairwise
 
 from ska_tango_event_monitor.core.diff import ServerDiff
-from ska_tango_event_monitor.core.model import EventSystemState, SubscriberSample, processed
+from ska_tango_event_monitor.core.findings.pooled import PollSamples, poll_samples
+from ska_tango_event_monitor.core.model import EventSystemState
 
 DEFAULT_SPAN_S = 30.0
 _MIN_GAPS = 3  # fewer gaps between pushes say too little about a stream's pace
@@ -32,6 +33,11 @@ class WindowPoll:
     # already on then (the first reply after switching it on covers only part of the poll)
     covered: bool
     elapsed_s: float | None  # since the poll before (None for the first)
+    # its processed subscriber samples as arrays, read once (None: perf monitoring off)
+    samples: PollSamples | None = field(default=None, compare=False, repr=False)
+    # events pushed on each stream that moved since the poll before, and their sum
+    pushes: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    pushed: int = field(default=0, compare=False, repr=False)
 
 
 class ServerWindow:
@@ -45,12 +51,15 @@ class ServerWindow:
         last = self.polls[-1] if self.polls else None
         covered = (
             last is not None
-            and last.state.subscriber_samples is not None
-            and state.subscriber_samples is not None
+            and last.state.subscriber_columns is not None
+            and state.subscriber_columns is not None
         )
         elapsed = None if last is None else time_s - last.time_s
+        diff = None if last is None else diff
+        pushes = _pushes(diff)
+        pushed = sum(n for n in pushes.values() if n > 0)
         self.polls.append(
-            WindowPoll(time_s, state, None if last is None else diff, covered, elapsed)
+            WindowPoll(time_s, state, diff, covered, elapsed, poll_samples(state), pushes, pushed)
         )
         while len(self.polls) > 2 and self.polls[1].time_s < time_s - self.span_s:
             self.polls.popleft()
@@ -64,11 +73,9 @@ class ServerWindow:
         kept is only the window's starting point (its samples are older than the window)."""
         return (poll for poll in islice(self.polls, 1, None) if poll.covered and poll.elapsed_s)
 
-    def subscriber_samples(self) -> list[SubscriberSample]:
-        """Processed (not discarded) samples of the covered polls, oldest first."""
-        return [
-            s for poll in self.covered_polls() for s in processed(poll.state.subscriber_samples)
-        ]
+    def covered_samples(self) -> list[PollSamples]:
+        """The processed (not discarded) samples of the covered polls, oldest first."""
+        return [poll.samples for poll in self.covered_polls() if poll.samples is not None]
 
     def covered_s(self) -> float:
         return sum(poll.elapsed_s or 0.0 for poll in self.covered_polls())
@@ -85,17 +92,14 @@ class ServerWindow:
         gaps: list[int] = []
         events, seconds = 0, 0.0
         for before, poll in pairwise(self.polls):
-            moved = _pushes(poll.diff)
-            if moved.get(stream, 0) <= 0 or not poll.elapsed_s:
+            moved = poll.pushes.get(stream, 0)
+            if moved <= 0 or not poll.elapsed_s:
                 continue
-            events, seconds = events + moved[stream], seconds + poll.elapsed_s
-            dominant = moved[stream] >= _DOMINANT * sum(n for n in moved.values() if n > 0)
-            if dominant and before.state.publisher_samples is not None:
-                gaps += [
-                    s.micros_since_last_event
-                    for s in poll.state.publisher_samples or ()
-                    if s.micros_since_last_event is not None
-                ]
+            events, seconds = events + moved, seconds + poll.elapsed_s
+            dominant = moved >= _DOMINANT * poll.pushed
+            samples = poll.state.publisher_columns
+            if dominant and before.state.publisher_columns is not None and samples is not None:
+                gaps += [gap for gap in samples.micros_since_last_event if gap is not None]
         if len(gaps) >= _MIN_GAPS:
             return 1e6 / statistics.median(gaps)
         if not seconds:
@@ -111,5 +115,11 @@ class ServerWindow:
 
 
 def _pushes(diff: ServerDiff | None) -> dict[str, int]:
-    """Events pushed on each stream that moved between two replies (the diff's counts)."""
-    return {} if diff is None else {c.stream: c.last_pushed.events for c in diff.published}
+    """Events pushed on each stream that moved between two replies (the diff's counts:
+    `CounterChange.events`, unrolled)."""
+    if diff is None:
+        return {}
+    return {
+        stream: after if after < before else after - before
+        for stream, (before, after) in diff.published
+    }

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import numpy
+
 from ska_tango_event_monitor.core.findings import Finding, Severity
 from ska_tango_event_monitor.core.findings.event_thread import latency_measure
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
@@ -142,12 +144,15 @@ def _subscriber_row(
 
 def _latency(state: EventSystemState, topic: str) -> float | None:
     """From the samples of this topic's attribute (cppTango names the attribute only)."""
-    latencies = sorted(
-        s.first_callback_latency_micros / 1e6
-        for s in processed(state.subscriber_samples)
-        if s.first_callback_latency_micros is not None and same_attribute(topic, s.attr_name)
+    latencies = numpy.fromiter(
+        (
+            s.first_callback_latency_micros / 1e6
+            for s in processed(state.subscriber_samples)
+            if s.first_callback_latency_micros is not None and same_attribute(topic, s.attr_name)
+        ),
+        dtype=numpy.float64,
     )
-    return latency_measure(latencies)[0] if latencies else None
+    return latency_measure(latencies)[0] if latencies.size else None
 
 
 def _processing(server: ServerReport, topic: str) -> float | None:
