@@ -40,16 +40,16 @@ TARGETS = [
     r"\(target <= 1\.4 x\)",
     r"\[5 long runs\] --replay of 200 polls \(tutorial-sized, perf samples on\): \S+ "
     r"snapshots/s \(target >= 5,000 snapshots/s\)",
-    r"\[6 against the floor\] one poll, 4 servers x 3 streams, counters only: ours / floor: "
+    r"\[7 against the floor\] one poll, 4 servers x 3 streams, counters only: ours / floor: "
     r"\S+ x \(target <= 6 x\)",
-    r"\[6 against the floor\] one poll, 4 servers x 3 streams, perf samples \(39 per side and "
+    r"\[7 against the floor\] one poll, 4 servers x 3 streams, perf samples \(39 per side and "
     r"server\): ours / floor: \S+ x \(target <= 3 x\)",
-    r"\[6 against the floor\] one poll, 8 servers x 3 streams, counters only: ours / floor: ",
-    r"\[6 against the floor\] one poll, 8 servers x 3 streams, perf samples \(39 per side and "
+    r"\[7 against the floor\] one poll, 8 servers x 3 streams, counters only: ours / floor: ",
+    r"\[7 against the floor\] one poll, 8 servers x 3 streams, perf samples \(39 per side and "
     r"server\): ours / floor: ",
-    r"\[6 against the floor\] memory held per server, 8 / 4 servers, counters only: \S+ x "
+    r"\[7 against the floor\] memory held per server, 8 / 4 servers, counters only: \S+ x "
     r"\(target <= 1\.1 x\)",
-    r"\[6 against the floor\] memory held per server, 8 / 4 servers, perf samples ",
+    r"\[7 against the floor\] memory held per server, 8 / 4 servers, perf samples ",
 ]
 
 FIGURES = [
