@@ -44,6 +44,7 @@ from scenario_lab import (
     stalled,
     start_pair,
 )
+from scenarios_health import HEALTH_SCENARIOS
 from scenarios_ring import perf_first_poll, ring50_slow_node
 from scenarios_subscriber import CHURN_SCENARIOS, keepalive, past_timestamps
 
@@ -52,9 +53,7 @@ from ska_tango_event_monitor.tango.errors import describe_failure
 
 ATTEMPTS = 3
 
-# --------------------------------------------------------------------------------------
 # Scenarios: each returns notes on what happened (printed, not recorded)
-# --------------------------------------------------------------------------------------
 
 
 def healthy(lab: Lab) -> str:
@@ -230,6 +229,7 @@ SCENARIOS: dict[str, Callable[[Lab], str]] = {
     "samples_stolen": samples_stolen,
     "ring50_slow_node": ring50_slow_node,
     **CHURN_SCENARIOS,
+    **HEALTH_SCENARIOS,
     "past_timestamps": past_timestamps,
     "perf_first_poll": perf_first_poll,
     "keepalive": keepalive,
@@ -260,9 +260,9 @@ def capture(name: str, out: Path, keep_logs: bool) -> None:
         assert run is not None
         warnings, polls = run.stderr.read_text().strip(), run.polls()
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(run.recording, out / run.recording.name)
-    took = time.monotonic() - started
-    print(f"{name}: {polls} polls in {took:.1f} s; {notes}")
+        for kept in Path(tmp).glob(f"scenario_{name}.*"):  # the recording, its truth if any
+            shutil.copy(kept, out / kept.name)
+    print(f"{name}: {polls} polls in {time.monotonic() - started:.1f} s; {notes}")
     if warnings:
         print(f"  monitor stderr: {warnings}")
 
