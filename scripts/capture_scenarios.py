@@ -6,11 +6,11 @@ Per scenario: a fresh in-memory sqlite Tango database and device servers (tests/
 on 127.0.0.1, and the real monitor as a subprocess (`python -m ska_tango_event_monitor
 --monitor --polling-period P --count N -o FILE DEVICE...`) while the scenario is driven.
 Its recording is kept as `scenario_<name>.jsonl` (`.jsonl.gz`, compressed by the monitor,
-for the big ones) and never edited. What happened: the docstrings below, and
-tests/data/scenarios.md for the newer ones. The older ones' reports are golden files
-(`tests/golden/scenario_<name>.txt`): after a new capture, regenerate them with
-`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario
-that fails keeps the files of an earlier capture and makes the script exit with status 1.
+for the big ones) and never edited, with any other `scenario_<name>.*` it made (a truth
+file). What happened: the docstrings, and tests/data/scenarios.md for the newer ones. The
+older ones' reports are golden files (`tests/golden/scenario_<name>.txt`): after a new
+capture, regenerate them with `UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and
+review the diff. A scenario that fails keeps the files of an earlier capture (exit status 1).
 """
 
 from __future__ import annotations
