@@ -101,12 +101,11 @@ def blocked_forever(lab: Lab) -> str:
     blocked_counters = {
         s["received"] for s in found["polls"][-1]["streams"] if s["subscriber"] == BLOCKED_ADMIN
     }
-    # it will not exit cleanly: its event thread waits for ever
-    code = lab.servers["blocked"].kill()
-    timeline.note(f"{BLOCKED_ADMIN} killed (SIGKILL, exit status {code})")
+    code = lab.servers["blocked"].kill()  # it cannot exit cleanly: a callback waits for ever
     return (
-        f"{BLOCKED} took {frozen} events before the block, server counters frozen at "
-        f"{sorted(blocked_counters)}; the healthy twin took {lab.received()}"
+        f"{BLOCKED} finished {frozen} callbacks (2 of them the first reads at subscription), "
+        f"server counters frozen at {sorted(blocked_counters)}, killed by PID (exit status "
+        f"{code}); the healthy twin finished {lab.received()}"
     )
 
 
