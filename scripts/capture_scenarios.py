@@ -6,11 +6,11 @@ Per scenario: a fresh in-memory sqlite Tango database and device servers (tests/
 on 127.0.0.1, and the real monitor as a subprocess (`python -m ska_tango_event_monitor
 --monitor --polling-period P --count N -o FILE DEVICE...`) while the scenario is driven.
 Its recording is kept as `scenario_<name>.jsonl` (`.jsonl.gz`, compressed by the monitor,
-for the big ones) and never edited. What happened: the docstrings below, and
-tests/data/scenarios.md for the newer ones. The older ones' reports are golden files
-(`tests/golden/scenario_<name>.txt`): after a new capture, regenerate them with
-`UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review the diff. A scenario
-that fails keeps the files of an earlier capture and makes the script exit with status 1.
+for the big ones) and never edited, with any other `scenario_<name>.*` it made (a truth
+file). What happened: the docstrings, and tests/data/scenarios.md for the newer ones. The
+older ones' reports are golden files (`tests/golden/scenario_<name>.txt`): after a new
+capture, regenerate them with `UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and
+review the diff. A scenario that fails keeps the files of an earlier capture (exit status 1).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from scenario_lab import (
     stalled,
     start_pair,
 )
+from scenarios_health import HEALTH_SCENARIOS
 from scenarios_ring import perf_first_poll, ring50_slow_node
 from scenarios_subscriber import CHURN_SCENARIOS, keepalive, past_timestamps
 
@@ -52,9 +53,7 @@ from ska_tango_event_monitor.tango.errors import describe_failure
 
 ATTEMPTS = 3
 
-# --------------------------------------------------------------------------------------
 # Scenarios: each returns notes on what happened (printed, not recorded)
-# --------------------------------------------------------------------------------------
 
 
 def healthy(lab: Lab) -> str:
@@ -230,6 +229,7 @@ SCENARIOS: dict[str, Callable[[Lab], str]] = {
     "samples_stolen": samples_stolen,
     "ring50_slow_node": ring50_slow_node,
     **CHURN_SCENARIOS,
+    **HEALTH_SCENARIOS,
     "past_timestamps": past_timestamps,
     "perf_first_poll": perf_first_poll,
     "keepalive": keepalive,
@@ -260,9 +260,9 @@ def capture(name: str, out: Path, keep_logs: bool) -> None:
         assert run is not None
         warnings, polls = run.stderr.read_text().strip(), run.polls()
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(run.recording, out / run.recording.name)
-    took = time.monotonic() - started
-    print(f"{name}: {polls} polls in {took:.1f} s; {notes}")
+        for kept in Path(tmp).glob(f"scenario_{name}.*"):  # the recording, its truth if any
+            shutil.copy(kept, out / kept.name)
+    print(f"{name}: {polls} polls in {time.monotonic() - started:.1f} s; {notes}")
     if warnings:
         print(f"  monitor stderr: {warnings}")
 
