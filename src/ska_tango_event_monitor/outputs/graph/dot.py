@@ -53,5 +53,6 @@ def _quoted(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    """Inside a DOT string: backslash and quote escaped, a line break as \\n."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """Inside a DOT string: a quote escaped (DOT's only escape: a backslash stays as it is),
+    a line break as \\n."""
+    return text.replace('"', '\\"').replace("\n", "\\n")
