@@ -5,6 +5,8 @@ its streams, of three servers or more and half of them at least) go on a circle 
 the streams run; other graphs go in columns by publish direction: a server in the column
 after the last of its publishers, so streams run left to right. Within a column, a server
 sits near the middle of its publishers (one pass of barycentres), ties by the report's order.
+A long chain (more than MAX_COLUMNS columns) is turned to run top to bottom instead, so that
+the page scrolls down rather than sideways.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ BOX_WIDTH, BOX_HEIGHT = 176, 38  # a server in columns
 COLUMN_GAP, ROW_PITCH = 290, 84  # room for the edge labels between columns
 DOT_RADIUS = 7  # a server on a circle
 MARGIN = 24
+MAX_COLUMNS = 4  # side by side; more are drawn as rows, top to bottom
+ROW_GAP, SIDE_PITCH = 96, BOX_WIDTH + 280  # rows: room for the labels beside the arrows
 
 
 @dataclass(frozen=True)
@@ -28,10 +32,14 @@ class Layout:
     width: float
     height: float
     centre: Point = (0.0, 0.0)  # of the circle
+    vertical: bool = False  # columns turned into rows: streams run downwards
 
 
-def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
-    """`edges`: (publisher, subscriber) pairs between `nodes`."""
+def layout(
+    nodes: Sequence[str], edges: Sequence[tuple[str, str]], row_pitch: float = ROW_PITCH
+) -> Layout:
+    """`edges`: (publisher, subscriber) pairs between `nodes`; `row_pitch`: between two
+    servers of a column (their labels need room)."""
     successors: dict[str, list[str]] = {node: [] for node in nodes}
     for publisher, subscriber in edges:
         if publisher != subscriber and subscriber not in successors[publisher]:
@@ -40,7 +48,7 @@ def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
     largest = max(components, key=len, default=[])
     if len(largest) >= 3 and 2 * len(largest) >= len(nodes):
         return _circle(_walk(nodes, successors))
-    return _columns(nodes, successors, components)
+    return _columns(nodes, successors, components, row_pitch)
 
 
 def _circle(order: list[str]) -> Layout:
@@ -61,7 +69,10 @@ def _circle(order: list[str]) -> Layout:
 
 
 def _columns(
-    nodes: Sequence[str], successors: dict[str, list[str]], components: list[list[str]]
+    nodes: Sequence[str],
+    successors: dict[str, list[str]],
+    components: list[list[str]],
+    row_pitch: float,
 ) -> Layout:
     column = _columns_of(successors, components)
     order = {node: index for index, node in enumerate(nodes)}
@@ -75,16 +86,33 @@ def _columns(
         members = [node for node in nodes if column[node] == index]
         members.sort(key=lambda n: (_barycentre(predecessors[n], rows), order[n]))
         rows.update({node: float(row) for row, node in enumerate(members)})
+    if columns > MAX_COLUMNS:
+        return _rows(nodes, column, rows, columns)
     tallest = max((sum(1 for n in nodes if column[n] == i) for i in range(columns)), default=1)
-    height = 2 * MARGIN + tallest * ROW_PITCH
+    height = 2 * MARGIN + (tallest + 0.5) * row_pitch  # half a row on top: labels go above
     positions = {}
     for node in nodes:
         size = sum(1 for n in nodes if column[n] == column[node])
-        top = (height - size * ROW_PITCH) / 2  # each column centred
+        top = (height - size * row_pitch) / 2 + row_pitch / 4  # each column centred
         x = MARGIN + BOX_WIDTH / 2 + column[node] * (BOX_WIDTH + COLUMN_GAP)
-        positions[node] = (x, top + (rows[node] + 0.5) * ROW_PITCH)
+        positions[node] = (x, top + (rows[node] + 0.5) * row_pitch)
     width = 2 * MARGIN + columns * BOX_WIDTH + (columns - 1) * COLUMN_GAP
     return Layout(False, positions, width, height)
+
+
+def _rows(
+    nodes: Sequence[str], layer: dict[str, int], place: dict[str, float], layers: int
+) -> Layout:
+    widest = max(sum(1 for n in nodes if layer[n] == i) for i in range(layers))
+    width = 2 * MARGIN + widest * SIDE_PITCH
+    positions = {}
+    for node in nodes:
+        size = sum(1 for n in nodes if layer[n] == layer[node])
+        left = (width - size * SIDE_PITCH) / 2 + (SIDE_PITCH - BOX_WIDTH) / 2 - 100
+        x = max(MARGIN, left) + BOX_WIDTH / 2 + place[node] * SIDE_PITCH
+        positions[node] = (x, MARGIN + BOX_HEIGHT / 2 + layer[node] * (BOX_HEIGHT + ROW_GAP))
+    height = 2 * MARGIN + layers * BOX_HEIGHT + (layers - 1) * ROW_GAP
+    return Layout(False, positions, width, height, vertical=True)
 
 
 def _barycentre(publishers: list[str], rows: dict[str, float]) -> float:

@@ -3,21 +3,26 @@
 Arrowheads are drawn as triangles (a marker would need url()); every text is escaped. On a
 circle of more than eight servers only the edges worse than OK carry their label (twelve at
 most, the worst first): every edge keeps its full label as a tooltip, and the report's
-table under the picture lists every stream.
+table under the picture lists every stream. In columns the labels are stacked beside the
+servers (`edge_labels`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from html import escape
 
-from ska_tango_event_monitor.core.graph import EventGraph, ServerNode, StreamEdge
+from ska_tango_event_monitor.core.graph import EventGraph, ServerNode
+from ska_tango_event_monitor.outputs.graph.edge_labels import (
+    centred,
+    column_blocks,
+    draw_blocks,
+    label_lines,
+    room,
+)
 from ska_tango_event_monitor.outputs.graph.labels import (
     DrawnEdge,
     drawn_edges,
-    figures,
-    health,
     node_lines,
     rank,
     stream_line,
@@ -26,6 +31,7 @@ from ska_tango_event_monitor.outputs.graph.layout import (
     BOX_HEIGHT,
     BOX_WIDTH,
     DOT_RADIUS,
+    ROW_PITCH,
     Layout,
     Point,
     layout,
@@ -33,28 +39,21 @@ from ska_tango_event_monitor.outputs.graph.layout import (
 
 LABELLED_ON_CIRCLE = 8  # servers: up to this many, every edge is labelled
 MAX_LABELS = 12  # on a larger circle, the worst edges only
-_LINE = 13  # px between lines of an edge label
-_STREAMS_SHOWN = 3  # in an edge's label; all of them in its tooltip
 
 
 def graph_svg(graph: EventGraph) -> str:
     edges = drawn_edges(graph)
-    placed = layout([n.id for n in graph.nodes], [(e.publisher, e.subscriber) for e in edges])
-    labelled = _labelled(edges, placed)
-    # a label nearer the end that does not fan out: where a publisher feeds many, the
-    # curves spread out toward the subscribers, and the other way round
-    fan_out = Counter(edge.publisher for edge in edges)
-    fan_in = Counter(edge.subscriber for edge in edges)
+    ids, pairs = [n.id for n in graph.nodes], [(e.publisher, e.subscriber) for e in edges]
     names = {node.id: node.name for node in graph.nodes}
-    parts = [
-        _edge(
-            edge,
-            placed,
-            f"{names[edge.publisher]} → {names[edge.subscriber]}" if edge in labelled else None,
-            0.68 if fan_out[edge.publisher] > fan_in[edge.subscriber] else 0.35,
-        )
-        for edge in edges
-    ]
+    placed = layout(ids, pairs)
+    if placed.circle or placed.vertical:
+        labelled = _labelled(edges, placed)
+        parts = [_edge(edge, placed) for edge in edges]
+        parts += [_label(edge, placed, names) for edge in labelled]
+    else:  # columns: the labels stacked beside the servers, rows spread to fit them
+        blocks = column_blocks(edges, names)
+        placed = layout(ids, pairs, row_pitch=max(ROW_PITCH, room(blocks) + 24))
+        parts = [_edge(edge, placed) for edge in edges] + draw_blocks(blocks, placed)
     parts += [_node(node, placed) for node in graph.nodes]
     width, height = round(placed.width), round(placed.height)
     return (
@@ -73,50 +72,28 @@ def _labelled(edges: list[DrawnEdge], placed: Layout) -> list[DrawnEdge]:
     return sorted(loud, key=lambda e: -rank(e.worst))[:MAX_LABELS]
 
 
-def _edge(edge: DrawnEdge, placed: Layout, route: str | None, along: float) -> str:
-    """`route`: `pub → sub` for a label, None for none (on a circle, the label is off its
-    arrow and names the servers)."""
+def _edge(edge: DrawnEdge, placed: Layout) -> str:
     start, c1, c2, end = _curve(edge, placed)
     colour = edge.colour
     dash = ' stroke-dasharray="6 4"' if edge.dashed else ""
     tooltip = "\n".join(stream_line(stream) for stream in edge.streams)
-    path = (
+    return (
+        f"<g><title>{escape(tooltip)}</title>"
         f'<path d="M{_xy(start)} C{_xy(c1)} {_xy(c2)} {_xy(end)}" stroke="{colour}"'
         f' class="stream"{dash}/>'
-        f'<polygon points="{_arrowhead(c2, end)}" fill="{colour}"/>'
+        f'<polygon points="{_arrowhead(c2, end)}" fill="{colour}"/></g>'
     )
-    point, anchor = _label_point(placed, (start, c1, c2, end), along)
-    if route is None:
-        label = ""
-    else:
-        label = _label(edge, point, anchor, None if not placed.circle else route)
-    return f"<g><title>{escape(tooltip)}</title>{path}{label}</g>"
 
 
-def _label(edge: DrawnEdge, at: Point, anchor: str, route: str | None) -> str:
-    """A line per stream, the worst first (three at most), then their health. With a
-    `route` first, centred on `at`; else the last line just above it (clear of the arrow)."""
-    above = route is None
-    streams = sorted(edge.streams, key=rank, reverse=True)
-    lines = [] if route is None else [route]
-    lines += [_stream_figures(stream) for stream in streams[:_STREAMS_SHOWN]]
-    if len(streams) > _STREAMS_SHOWN:
-        lines.append(f"+{len(streams) - _STREAMS_SHOWN} more")
-    lines.append(", ".join(dict.fromkeys(health(stream) for stream in streams)))
-    top = at[1] - (len(lines) - 0.2) * _LINE if above else at[1] - (len(lines) - 1) * _LINE / 2
-    spans = "".join(
-        f'<tspan x="{at[0]:.1f}" y="{top + i * _LINE:.1f}">{escape(line)}</tspan>'
-        for i, line in enumerate(lines)
-    )
-    style = f' style="text-anchor:{anchor}"' if anchor != "middle" else ""
-    return f'<text class="edge-label" fill="{edge.colour}"{style}>{spans}</text>'
-
-
-def _stream_figures(stream: StreamEdge) -> str:
-    """`position.change: 1.5 of 2.0 ev/s, 12 behind`: the device is in the tooltip."""
-    known = figures(stream)
-    name = stream.stream.rpartition("/")[2]
-    return f"{name}: {known}" if known else name
+def _label(edge: DrawnEdge, placed: Layout, names: dict[str, str]) -> str:
+    """On a circle, inside it and naming the two servers; in rows, beside the arrow."""
+    curve = _curve(edge, placed)
+    if placed.vertical:
+        x, y = _at(curve, 0.5)
+        return centred(label_lines(edge), (x + 10, y), "start", edge.colour)
+    point, anchor = _inside(placed, curve)
+    route = f"{names[edge.publisher]} → {names[edge.subscriber]}"
+    return centred(label_lines(edge, route), point, anchor, edge.colour)
 
 
 def _node(node: ServerNode, placed: Layout) -> str:
@@ -172,6 +149,8 @@ def _curve(edge: DrawnEdge, placed: Layout) -> tuple[Point, Point, Point, Point]
         return (x0 - 12, top), (x0 - 40, top - lift), (x0 + 40, top - lift), (x0 + 12, top)
     if placed.circle:
         return _chord(placed, (x0, y0), (x3, y3))
+    if placed.vertical:
+        return _downward((x0, y0), (x3, y3))
     if abs(x3 - x0) < 1:  # the same column: a ring of two, around the right side
         side = x0 + BOX_WIDTH / 2
         bulge = side + 60
@@ -179,6 +158,17 @@ def _curve(edge: DrawnEdge, placed: Layout) -> tuple[Point, Point, Point, Point]
     start, end = (x0 + BOX_WIDTH / 2, y0), (x3 - BOX_WIDTH / 2 - 2, y3)
     middle = (start[0] + end[0]) / 2
     return start, (middle, y0), (middle, y3), end
+
+
+def _downward(a: Point, b: Point) -> tuple[Point, Point, Point, Point]:
+    """From the bottom of the publisher to the top of the subscriber (rows by publish
+    direction); within one row (a ring of two), around the bottom side."""
+    if abs(b[1] - a[1]) < 1:
+        side = a[1] + BOX_HEIGHT / 2
+        return (a[0], side), (a[0], side + 50), (b[0], side + 50), (b[0], side + 2)
+    start, end = (a[0], a[1] + BOX_HEIGHT / 2), (b[0], b[1] - BOX_HEIGHT / 2 - 2)
+    middle = (start[1] + end[1]) / 2
+    return start, (a[0], middle), (b[0], middle), end
 
 
 def _chord(placed: Layout, a: Point, b: Point) -> tuple[Point, Point, Point, Point]:
@@ -196,13 +186,8 @@ def _chord(placed: Layout, a: Point, b: Point) -> tuple[Point, Point, Point, Poi
     return start, c1, c2, end
 
 
-def _label_point(
-    placed: Layout, curve: tuple[Point, Point, Point, Point], along: float
-) -> tuple[Point, str]:
-    """Where the label goes and which of its ends is there: on a circle, inside it, off the
-    ring by 20 px, reading toward the centre."""
-    if not placed.circle:
-        return _at(curve, along), "middle"
+def _inside(placed: Layout, curve: tuple[Point, Point, Point, Point]) -> tuple[Point, str]:
+    """Inside the circle, 20 px off the ring, reading toward the centre."""
     x, y = _at(curve, 0.5)
     cx, cy = placed.centre
     distance = math.hypot(cx - x, cy - y) or 1.0
