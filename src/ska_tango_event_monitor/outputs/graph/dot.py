@@ -11,6 +11,7 @@ from ska_tango_event_monitor.outputs.graph.labels import (
     stream_line,
     title,
 )
+from ska_tango_event_monitor.outputs.graph.layout import layout
 
 _HEADER = """\
 digraph "event graph" {{
@@ -21,9 +22,15 @@ digraph "event graph" {{
 
 
 def render_dot(graph: EventGraph) -> str:
+    """A ring (as the HTML picture finds it) is laid out by Graphviz's circo: dot would
+    stretch it into one long row."""
+    edges = drawn_edges(graph)
     lines = [_HEADER.format(title=_quoted(title(graph))).rstrip("\n")]
+    pairs = [(edge.publisher, edge.subscriber) for edge in edges]
+    if layout([node.id for node in graph.nodes], pairs).circle:
+        lines.append("  layout=circo;")
     lines += [_node(node) for node in graph.nodes]
-    lines += [_edge(edge) for edge in drawn_edges(graph)]
+    lines += [_edge(edge) for edge in edges]
     return "\n".join([*lines, "}", ""])
 
 
