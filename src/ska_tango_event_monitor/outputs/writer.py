@@ -76,7 +76,8 @@ class ReportWriter:
                 self._print(summary_to_json(self.findings))
             else:
                 self._print(SNAPSHOT_SEPARATOR + render_summary(self.findings))
-        graph = None if self._last is None else event_graph(self._last)
+        drawn = self._last is not None and (self._history is not None or self._graph_path)
+        graph = event_graph(self._last) if drawn and self._last is not None else None
         if self._history is not None and self._html_path is not None:
             write_html(self._html_path, self._render_html(self._history, graph))
         if self._graph_path is not None:
