@@ -71,7 +71,7 @@ def test_help_shows_the_example_and_the_exit_codes(capsys: pytest.CaptureFixture
         "3 no TANGO_HOST or database unreachable",
         "4 unknown device",
         "5 server without QueryEventSystem (Tango < 10.1)",
-        "6 recording, --report or --prometheus-textfile not writable",
+        "6 recording, --report, --graph or --prometheus-textfile not writable",
     ):
         assert code in flat
     for option in ("--polling-period", "--poll-period", "--monitor", "--monitor-perf", "-m"):

@@ -48,6 +48,8 @@ def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
     """Raises ReportFileError when --report cannot be written."""
     if options.report is not None:
         check_writable(options.report, "report", ReportFileError)
+    if options.graph is not None:
+        check_writable(options.graph, "graph", ReportFileError)
     source = options.replay.name if options.replay else " ".join(options.devices or options.server)
     return ReportWriter(
         env.stdout,
@@ -57,6 +59,7 @@ def writer_for(options: argparse.Namespace, env: Environment) -> ReportWriter:
         title=source or "all servers",
         snapshots=not options.top,  # the full screen shows them
         progress_to=env.stderr,
+        graph_path=options.graph,
     )
 
 

@@ -201,6 +201,7 @@ def _check_outputs(options: argparse.Namespace) -> None:
     for path, what, replaced in (
         (options.output, "recording", False),  # written in place
         (options.report, "report", True),  # renamed over: needs its folder writable
+        (options.graph, "graph", True),
         (options.prometheus_textfile, "metrics textfile", True),
     ):
         if path is not None:

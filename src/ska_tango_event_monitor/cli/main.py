@@ -28,6 +28,7 @@ from ska_tango_event_monitor.cli.options import (
     add_polling_arguments,
     add_server_arguments,
 )
+from ska_tango_event_monitor.outputs.graph.formats import graph_format
 
 __all__ = [
     "DEFAULT_PERIOD_S",
@@ -55,11 +56,11 @@ printed under each snapshot and summarised at exit; --replay FILE reads a record
 
 With --server/--all, servers that stop are dropped, and when none is left the monitor says
 so once and waits (printing nothing) for one to start. Every output file (-o, --report,
---prometheus-textfile) is checked before the first poll.
+--graph, --prometheus-textfile) is checked before the first poll.
 
 exit codes: 0 done or interrupted, 1 unexpected failure, 2 bad command line, 3 no TANGO_HOST
 or database unreachable, 4 unknown device or alias, or --server/--all matching no running
-server, 5 server without QueryEventSystem (Tango < 10.1), 6 recording, --report or
+server, 5 server without QueryEventSystem (Tango < 10.1), 6 recording, --report, --graph or
 --prometheus-textfile not writable (or recording not readable), 7 --fail-on: such a finding
 was raised, 8 --prometheus: no prometheus_client, bad address or port in use.
 """
@@ -110,6 +111,11 @@ def parse_args(argv: Sequence[str] | None, env: Environment | None = None) -> ar
         parser.error("--list goes with DEVICE... or --server/--all, not --replay")
     if options.fail_on and options.no_analysis:
         parser.error("--fail-on needs the findings: drop --no-analysis")
+    if options.graph is not None:
+        try:
+            graph_format(options.graph)
+        except ValueError as error:
+            parser.error(str(error))
     if options.top and (options.list or options.format == "json"):
         parser.error("--top shows the snapshots itself: not with --list or --format json")
     return options

@@ -98,6 +98,14 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.html",
         help="write a self-contained HTML report with plots and findings (live: at exit)",
     )
+    parser.add_argument(
+        "--graph",
+        type=Path,
+        metavar="FILE",
+        help="write the event graph of the last snapshot (servers, and the streams between "
+        "them coloured by their health) at exit: Graphviz DOT for FILE.dot or .gv, Mermaid "
+        "for .mmd, a Markdown page with a Mermaid block for .md",
+    )
     add_exporter_arguments(parser)
     parser.add_argument(
         "--top",

@@ -7,12 +7,14 @@ from typing import TextIO
 
 from ska_tango_event_monitor.core.findings import Severity
 from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.graph import EventGraph, event_graph
 from ska_tango_event_monitor.core.session import SnapshotReport
 from ska_tango_event_monitor.files import (
     OutputFileError,
     cannot_write,
     replace_atomically,
 )
+from ska_tango_event_monitor.outputs.graph.formats import graph_format
 from ska_tango_event_monitor.outputs.html.history import ReportHistory
 from ska_tango_event_monitor.outputs.html.report import render_html
 from ska_tango_event_monitor.outputs.json_lines import dumps, summary_to_json
@@ -34,9 +36,11 @@ class ReportWriter:
         title: str = "",
         snapshots: bool = True,
         progress_to: TextIO | None = None,
+        graph_path: Path | None = None,
     ) -> None:
         """`snapshots`: print each report (not when a full-screen view shows them);
-        `progress_to`: the stream for a progress bar while the HTML report is written."""
+        `progress_to`: the stream for a progress bar while the HTML report is written;
+        `graph_path`: `--graph FILE`, the event graph of the last report (DOT or Mermaid)."""
         self._stdout = stdout
         self._snapshots, self._progress_to = snapshots, progress_to
         self._json = output_format == "json"
@@ -45,6 +49,8 @@ class ReportWriter:
         self._written = 0
         self._html_path, self._title = html_path, title
         self._history = ReportHistory() if html_path is not None else None
+        self._graph_path = graph_path
+        self._last: SnapshotReport | None = None  # the graph's, drawn once at the end
 
     def write(self, report: SnapshotReport) -> None:
         if report.findings is not None:
@@ -52,6 +58,7 @@ class ReportWriter:
             self.findings.add(report.time, report.findings, report.unjudged, servers)
         if self._history is not None:
             self._history.add(report)
+        self._last = report
         if not self._snapshots:
             return
         if self._json:
@@ -62,21 +69,25 @@ class ReportWriter:
         self._print(text)
 
     def finish(self) -> None:
-        """The summary of findings, then the HTML report (ReportFileError if it cannot be
-        written), once at the end of a run."""
+        """The summary of findings, then the HTML report and the graph (ReportFileError if
+        one cannot be written), once at the end of a run."""
         if self._analysis and self.findings.snapshots:
             if self._json:
                 self._print(summary_to_json(self.findings))
             else:
                 self._print(SNAPSHOT_SEPARATOR + render_summary(self.findings))
+        drawn = self._last is not None and (self._history is not None or self._graph_path)
+        graph = event_graph(self._last) if drawn and self._last is not None else None
         if self._history is not None and self._html_path is not None:
-            write_html(self._html_path, self._render_html(self._history))
+            write_html(self._html_path, self._render_html(self._history, graph))
+        if self._graph_path is not None:
+            write_graph(self._graph_path, graph or EventGraph(None, (), ()))
 
-    def _render_html(self, history: ReportHistory) -> str:
+    def _render_html(self, history: ReportHistory, graph: EventGraph | None) -> str:
         if self._progress_to is None:
-            return render_html(history, self.findings, self._title)
+            return render_html(history, self.findings, self._title, graph=graph)
         with ProgressBar(self._progress_to, "writing the report") as bar:
-            return render_html(history, self.findings, self._title, bar.update)
+            return render_html(history, self.findings, self._title, bar.update, graph)
 
     def failed(self, fail_on: Severity | None) -> bool:
         """A finding at or above `fail_on` was raised."""
@@ -89,7 +100,7 @@ class ReportWriter:
 
 
 class ReportFileError(OutputFileError):
-    """The HTML report cannot be written."""
+    """The HTML report or the graph cannot be written."""
 
 
 def write_html(path: Path, html: str) -> None:
@@ -98,3 +109,11 @@ def write_html(path: Path, html: str) -> None:
         replace_atomically(path, html.encode("utf-8"))
     except OSError as error:
         raise ReportFileError(cannot_write("report", path, error)) from None
+
+
+def write_graph(path: Path, graph: EventGraph) -> None:
+    """In the format the suffix names (checked on the command line), atomically."""
+    try:
+        replace_atomically(path, graph_format(path)(graph).encode("utf-8"))
+    except OSError as error:
+        raise ReportFileError(cannot_write("graph", path, error)) from None

@@ -4,7 +4,8 @@ Pure: `render_html` turns a `ReportHistory` and the run's `FindingsLog` into tex
 needs no network to open: inline CSS and SVG drawn here, no script, font or image to fetch.
 Every text taken from the data (device names, streams, messages) is escaped. The charts are
 drawn by `html_chart` (axes, lines, legends in `html_axes`, `html_lines`), the sections by
-`html_server` and `html_findings`; colours and the style sheet are in `html_style`.
+`html_server`, `html_findings` and `html_graph` (the event graph, drawn by `graph.svg`);
+colours and the style sheet are in `html_style`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from html import escape
 
 from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.graph import EventGraph
 from ska_tango_event_monitor.core.units import duration
 from ska_tango_event_monitor.outputs.html.chart import Chart
 from ska_tango_event_monitor.outputs.html.colours import Colours
 from ska_tango_event_monitor.outputs.html.findings import badge, findings_section
+from ska_tango_event_monitor.outputs.html.graph import graph_section
 from ska_tango_event_monitor.outputs.html.history import ReportHistory
 from ska_tango_event_monitor.outputs.html.lines import Line
 from ska_tango_event_monitor.outputs.html.server import MAX_COMPARED, MAX_LINES, server_section
@@ -40,12 +43,16 @@ def render_html(
     findings: FindingsLog,
     title: str,
     progress: Callable[[int, int], None] | None = None,
+    graph: EventGraph | None = None,
 ) -> str:
     """The whole page; `findings` is the log the run kept of the same reports. `progress`
-    is told after each server's section: sections done, and how many in all."""
+    is told after each server's section: sections done, and how many in all. `graph`: the
+    event graph of the last report, drawn after the findings."""
     axis = TimeAxis.of(history.times) if history.times else None
     colours = Colours()
     sections = [_header(history, findings, title), findings_section(history, findings, axis)]
+    if graph is not None:
+        sections.append(graph_section(graph))
     servers = list(history.servers.values())
     for done, server in enumerate(servers, start=1):
         sections.append(server_section(server, history, axis, colours))

@@ -68,6 +68,22 @@ table.findings td { padding: 6px 8px; border-bottom: 1px solid #fff; vertical-al
 th.when, td:last-child { width: 280px; }
 table.findings td:nth-child(5) { white-space: nowrap; }
 svg.strip { display: block; width: 280px; height: auto; }
+.graph-picture { overflow-x: auto; margin-top: 8px; }
+svg.graph { display: block; margin: 0 auto; }
+svg.graph .stream { fill: none; stroke-width: 2; }
+svg.graph .server rect, svg.graph .server circle { fill: #fff; stroke: #52606d;
+  stroke-width: 1.4; }
+svg.graph .server.no-reply rect, svg.graph .server.no-reply circle { fill: #fdeaea; }
+svg.graph .server.not-monitored rect, svg.graph .server.not-monitored circle {
+  fill: #f4f6f9; stroke: #8a96a3; }
+svg.graph .name { font-size: 13px; font-weight: 600; text-anchor: middle; }
+svg.graph .server.not-monitored .name, svg.graph .note { fill: #52606d; }
+svg.graph .note { font-size: 11px; font-style: italic; text-anchor: middle; }
+svg.graph .edge-label { font-size: 11px; text-anchor: middle; paint-order: stroke;
+  stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+details.streams { margin-top: 8px; }
+table.streams { border-collapse: collapse; margin: 6px 0; font-size: 13px; }
+table.streams th, table.streams td { padding: 2px 12px 2px 0; text-align: left; }
 """
 
 PAGE = """<!DOCTYPE html>
