@@ -10,8 +10,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ska_tango_event_monitor.core.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.core.endpoints import EndpointCheck
 from ska_tango_event_monitor.core.findings import Analyser, Analysis, Finding, Unjudged
 from ska_tango_event_monitor.core.findings.model import Resubscription
+from ska_tango_event_monitor.core.findings.silent import PollFacts
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, StreamRate
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.names import short_name
@@ -38,6 +40,9 @@ class ServerPoll:
     duration_s: float | None = None  # how long the query took, at most (None: no answer in time)
     text: str | None = field(default=None, repr=False, compare=False)
     state: EventSystemState | None = field(default=None, repr=False, compare=False)
+    # the ZMQ endpoints this server advertises, probed from the monitor's host: asked only
+    # of publishers whose subscribers get nothing (None: not asked, or --no-probe)
+    endpoints: tuple[EndpointCheck, ...] | None = None
 
     @property
     def title(self) -> str:
@@ -110,7 +115,10 @@ class MonitorSession:
         if self.analyser is not None:
             failures = {a: s for a, s in states.items() if isinstance(s, str)}
             analysis = self.analyser.analyse(
-                list(views.values()), failures, snapshot.time.timestamp()
+                list(views.values()),
+                failures,
+                snapshot.time.timestamp(),
+                PollFacts.of(snapshot.polls),
             )
         pushed, processed = _by_server(analysis.pushed_rates), _by_server(analysis.processed_rates)
         reports = tuple(
