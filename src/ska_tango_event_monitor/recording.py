@@ -21,6 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ska_tango_event_monitor.core.endpoints import EndpointCheck
+from ska_tango_event_monitor.core.endpoints import from_json as endpoints_from_json
+from ska_tango_event_monitor.core.endpoints import to_json as endpoints_to_json
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.files import cannot_write
 
@@ -71,6 +74,8 @@ def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     entry: dict[str, Any] = {"admin": poll.admin, "devices": list(poll.devices)}
     if poll.duration_s is not None:
         entry["duration_s"] = round(poll.duration_s, 6)
+    if poll.endpoints is not None:  # before the reply: _poll_line appends the reply last
+        entry["endpoints"] = endpoints_to_json(poll.endpoints)
     if poll.reply is not None:
         entry["reply"] = poll.reply
     else:
@@ -90,10 +95,17 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
                 reply=entry.get("reply"),
                 error=entry.get("error"),
                 duration_s=entry.get("duration_s"),
+                endpoints=_endpoints(entry),
             )
             for entry in line["servers"]
         ),
     )
+
+
+def _endpoints(entry: dict[str, Any]) -> tuple[EndpointCheck, ...] | None:
+    """Recordings made before the probe have no `endpoints`."""
+    found = entry.get("endpoints")
+    return None if found is None else endpoints_from_json(found)
 
 
 class Recorder:
