@@ -44,6 +44,7 @@ from scenario_lab import (
     stalled,
     start_pair,
 )
+from scenarios_endpoint import ENDPOINT_SCENARIOS
 from scenarios_ring import perf_first_poll, ring50_slow_node
 from scenarios_subscriber import CHURN_SCENARIOS, keepalive, past_timestamps
 
@@ -233,6 +234,7 @@ SCENARIOS: dict[str, Callable[[Lab], str]] = {
     "past_timestamps": past_timestamps,
     "perf_first_poll": perf_first_poll,
     "keepalive": keepalive,
+    **ENDPOINT_SCENARIOS,
 }
 GROUPS = {"churn_periods": list(CHURN_SCENARIOS)}  # one name for several recordings
 
