@@ -62,12 +62,13 @@ class EndpointProbe:
     def _probed(self, check: EndpointCheck) -> EndpointCheck:
         future = self._probes.get(check.endpoint)
         if future is None:
-            future = self._probes[check.endpoint] = self._pool.submit(self._probe, check)
+            future = self._probes[check.endpoint] = self._pool.submit(self.probe, check)
         if not future.done():
             return check
         return future.result()._replace(role=check.role)
 
-    def _probe(self, check: EndpointCheck) -> EndpointCheck:
+    def probe(self, check: EndpointCheck) -> EndpointCheck:
+        """Try one endpoint now (blocks up to the timeout once resolved)."""
         target = check.host_port
         if target is None:
             return check._replace(resolves=False, detail="not a tcp://host:port endpoint")
