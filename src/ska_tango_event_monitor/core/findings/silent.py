@@ -179,13 +179,13 @@ class _Judge:
             return []  # not monitored: the analyser says what it could not judge
         if publisher in self.failures:
             lasted, _ = self._for("publisher down", topic)
-            if lasted < PERSIST_S:
+            if lasted <= PERSIST_S:
                 return []
             return [self._down(publisher, stream, lasted)]
         pushed = self.publishers.streams.get(stream_key(topic))
         if pushed is None:
             lasted, _ = self._for("no stream", topic)
-            return [] if lasted < PERSIST_S else [self._no_entry(publisher, stream, lasted)]
+            return [] if lasted <= PERSIST_S else [self._no_entry(publisher, stream, lasted)]
         if not _nothing_yet(subscription):
             return []
         lasted, first_pushed = self._for("nothing yet", topic, pushed[1])
