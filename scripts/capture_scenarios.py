@@ -2,15 +2,14 @@
 
     .venv/bin/python scripts/capture_scenarios.py [--out tests/data] [SCENARIO|GROUP...]
 
-Per scenario: a fresh in-memory sqlite Tango database and device servers (tests/servers/)
-on 127.0.0.1, and the real monitor as a subprocess (`python -m ska_tango_event_monitor
---monitor --polling-period P --count N -o FILE DEVICE...`) while the scenario is driven.
-Its recording is kept as `scenario_<name>.jsonl` (`.jsonl.gz`, compressed by the monitor,
-for the big ones) and never edited, with any other `scenario_<name>.*` it made (a truth
-file). What happened: the docstrings, and tests/data/scenarios.md for the newer ones. The
-older ones' reports are golden files (`tests/golden/scenario_<name>.txt`): after a new
-capture, regenerate them with `UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and
-review the diff. A scenario that fails keeps the files of an earlier capture (exit status 1).
+Per scenario: a fresh in-memory sqlite Tango database and device servers (tests/servers/) on
+127.0.0.1, and the real monitor as a subprocess (`python -m ska_tango_event_monitor --monitor
+--polling-period P --count N -o FILE DEVICE...`) while the scenario is driven. Its recording,
+`scenario_<name>.jsonl` (`.jsonl.gz` for big ones), is never edited; any `scenario_<name>.*` it
+made is kept (a truth file). What happened: the docstrings, and tests/data/scenarios.md for
+newer ones. The older ones' reports are golden files (`tests/golden/scenario_<name>.txt`): after
+a capture, redo them with `UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_findings.py` and review
+the diff. A scenario that fails keeps the files of an earlier capture (exit status 1).
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from scenario_lab import (
     stalled,
     start_pair,
 )
+from scenarios_endpoint import ENDPOINT_SCENARIOS
 from scenarios_health import HEALTH_SCENARIOS
 from scenarios_ring import perf_first_poll, ring50_slow_node
 from scenarios_subscriber import CHURN_SCENARIOS, keepalive, past_timestamps
@@ -233,6 +233,7 @@ SCENARIOS: dict[str, Callable[[Lab], str]] = {
     "past_timestamps": past_timestamps,
     "perf_first_poll": perf_first_poll,
     "keepalive": keepalive,
+    **ENDPOINT_SCENARIOS,
 }
 GROUPS = {"churn_periods": list(CHURN_SCENARIOS)}  # one name for several recordings
 

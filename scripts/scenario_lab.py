@@ -42,6 +42,9 @@ MONITOR_TIMEOUT_S = 120
 START_BATCH = 8  # servers started at once: they compete for 2 cores while they import
 
 
+Wrap = Callable[[list[str]], list[str]]  # a command -> the command that runs it
+
+
 class CaptureError(RuntimeError):
     pass
 
@@ -130,9 +133,11 @@ class Lab:
         devices: Sequence[str],
         env: dict[str, str] | None = None,
         script: Path = EVENT_LAB,
+        wrap: Wrap | None = None,
     ) -> DeviceServerProcess:
-        """Start `instance` of `script` (again, after a kill: same command and environment)."""
-        server = self._server(instance, env, script).start()
+        """Start `instance` of `script` (again, after a kill: same command and environment);
+        `wrap` turns the command into the one run (e.g. with its own host names)."""
+        server = self._server(instance, env, script, wrap).start()
         server.wait_ready(devices, timeout=30)
         return server
 
@@ -152,10 +157,11 @@ class Lab:
                 server.wait_ready(devices_of[instance], timeout=ready_timeout)
 
     def _server(
-        self, instance: str, env: dict[str, str] | None, script: Path
+        self, instance: str, env: dict[str, str] | None, script: Path, wrap: Wrap | None = None
     ) -> DeviceServerProcess:
         self.server_env.setdefault(instance, env)
         command = [sys.executable, str(script), instance]
+        command = wrap(command) if wrap else command
         log = self.workdir / f"{instance}.log"
         server = DeviceServerProcess(command, self.tango_host, log, self.server_env[instance])
         self.servers[instance] = server
@@ -174,7 +180,12 @@ class Lab:
             list(pool.map(lambda device: self.proxy(device).command_inout(command), devices))
 
     def monitor(
-        self, devices: Sequence[str], period: float, count: int, compress: bool = False
+        self,
+        devices: Sequence[str],
+        period: float,
+        count: int,
+        compress: bool = False,
+        wrap: Wrap | None = None,
     ) -> MonitorRun:
         recording = self.workdir / f"scenario_{self.name}.jsonl{'.gz' if compress else ''}"
         stdout, stderr = self.workdir / "monitor.out", self.workdir / "monitor.err"
@@ -191,6 +202,7 @@ class Lab:
             str(recording),
             *devices,
         ]
+        command = wrap(command) if wrap else command
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
             process = subprocess.Popen(
                 command,

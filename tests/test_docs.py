@@ -58,6 +58,7 @@ RECORDINGS = {
     "missed-events.jsonl": "scenario_missed_events.jsonl",
     "churn.jsonl": "scenario_churn.jsonl",
     "not-connected.jsonl": "scenario_not_connected.jsonl",
+    "unreachable-endpoint.jsonl": "scenario_unreachable_endpoint.jsonl",
     "samples-stolen.jsonl": "scenario_samples_stolen.jsonl",
 }
 # a short scan: 20 position events at 20 Hz

@@ -24,6 +24,9 @@ from typing import IO, Any, Literal
 import msgspec
 import orjson
 
+from ska_tango_event_monitor.core.endpoints import EndpointCheck
+from ska_tango_event_monitor.core.endpoints import from_json as endpoints_from_json
+from ska_tango_event_monitor.core.endpoints import to_json as endpoints_to_json
 from ska_tango_event_monitor.core.parse import SUPPORTED_VERSION
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot
 from ska_tango_event_monitor.core.typed_reply import typed_state
@@ -76,6 +79,8 @@ def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     entry: dict[str, Any] = {"admin": poll.admin, "devices": list(poll.devices)}
     if poll.duration_s is not None:
         entry["duration_s"] = round(poll.duration_s, 6)
+    if poll.endpoints is not None:  # before the reply: _poll_line appends the reply last
+        entry["endpoints"] = endpoints_to_json(poll.endpoints)
     if poll.reply is not None:
         entry["reply"] = dict(poll.reply)  # a plain object (it may be decoded on demand)
     else:
@@ -95,6 +100,7 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
                 reply=entry.get("reply"),
                 error=entry.get("error"),
                 duration_s=entry.get("duration_s"),
+                endpoints=_endpoints(entry),
             )
             for entry in line["servers"]
         ),
@@ -107,6 +113,7 @@ class _RecordedPoll(msgspec.Struct, kw_only=True):
     reply: msgspec.Raw = msgspec.Raw()  # the reply's text as recorded (empty: none)
     error: str | None = None
     duration_s: int | float | None = None
+    endpoints: list[dict[str, Any]] | None = None  # the probe's, since issue 14
 
 
 class _RecordedLine(msgspec.Struct, kw_only=True):
@@ -129,7 +136,7 @@ def _typed_snapshot(line: bytes) -> Snapshot | None:
         return None
     if recorded.recording != RECORDING_VERSION:
         return None
-    polls = []
+    polls: list[ServerPoll] = []
     for entry in recorded.servers:
         text = bytes(entry.reply)
         devices = tuple(entry.devices)
@@ -141,7 +148,15 @@ def _typed_snapshot(line: bytes) -> Snapshot | None:
             polls.append(ServerPoll.parsed(entry.admin, devices, reply, state, entry.duration_s))
         else:
             return None
+        if entry.endpoints is not None:
+            polls[-1] = polls[-1].with_endpoints(endpoints_from_json(entry.endpoints))
     return Snapshot(time, tuple(polls))
+
+
+def _endpoints(entry: dict[str, Any]) -> tuple[EndpointCheck, ...] | None:
+    """Recordings made before the probe have no `endpoints`."""
+    found = entry.get("endpoints")
+    return None if found is None else endpoints_from_json(found)
 
 
 class Recorder:

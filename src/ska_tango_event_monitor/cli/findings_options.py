@@ -73,6 +73,12 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
         help="print only the snapshots, as the tutorial shows them: no event rates, no findings",
     )
     group.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="do not ask a publisher whose subscribers get nothing for its ZMQ endpoints, "
+        "nor try them from this host (live runs only)",
+    )
+    group.add_argument(
         "--fail-on",
         choices=("warning", "error"),
         help="exit with status 7 if a finding of this severity or worse was raised",

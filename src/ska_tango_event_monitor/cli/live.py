@@ -32,6 +32,7 @@ from ska_tango_event_monitor.tango.errors import (
     UnknownDeviceError,
 )
 from ska_tango_event_monitor.tango.monitor import Monitor
+from ska_tango_event_monitor.tango.probe import EndpointProbe
 from ska_tango_event_monitor.tango.resolve import DeviceResolver, MonitoredServer
 
 # what signal.signal() takes and gives back (None: a handler set outside Python)
@@ -104,6 +105,25 @@ def _poll_loop(
     screen: TopScreen | None = None,
 ) -> int | None:
     """None when done (--count reached), else the exit status of a failure."""
+    probe = None if options.no_probe or options.no_analysis else EndpointProbe()
+    try:
+        return _polls(options, env, monitor, recorder, writer, discovery, export, screen, probe)
+    finally:
+        if probe is not None:
+            probe.close()
+
+
+def _polls(
+    options: argparse.Namespace,
+    env: Environment,
+    monitor: Monitor,
+    recorder: Recorder | None,
+    writer: ReportWriter,
+    discovery: ServerDiscovery | None,
+    export: MetricsExport | None,
+    screen: TopScreen | None,
+    probe: EndpointProbe | None,
+) -> int | None:
     session = session_for(options)
     if options.monitor:
         _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])
@@ -116,6 +136,8 @@ def _poll_loop(
             follower.before_poll()
         if monitor.servers:
             snapshot = monitor.poll()
+            if probe is not None:  # what is known so far: the probe never holds a poll up
+                snapshot = probe.attach(snapshot)
             if snapshots == 0 and monitor.unsupported and discovery is None:
                 return fail(env, _unsupported_message(monitor), ExitStatus.UNSUPPORTED_SERVER)
             if recorder is not None:

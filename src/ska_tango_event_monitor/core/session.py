@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from ska_tango_event_monitor.core.diff import ServerDiff, diff_states
+from ska_tango_event_monitor.core.endpoints import EndpointCheck
 from ska_tango_event_monitor.core.findings import Analyser, Analysis, Finding, Unjudged
 from ska_tango_event_monitor.core.findings.model import Resubscription
+from ska_tango_event_monitor.core.findings.silent import PollFacts
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, StreamRate
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.names import short_name
@@ -40,6 +42,10 @@ class ServerPoll:
     # not an argument: a state belongs to its reply, so `dataclasses.replace` drops it
     state: EventSystemState | None = field(default=None, init=False, repr=False, compare=False)
 
+    # the ZMQ endpoints this server advertises, probed from the monitor's host: asked only
+    # of publishers whose subscribers get nothing (None: not asked, or --no-probe)
+    endpoints: tuple[EndpointCheck, ...] | None = None
+
     @classmethod
     def parsed(
         cls,
@@ -53,6 +59,12 @@ class ServerPoll:
         """A poll whose reply was parsed where it arrived (None: it could not be)."""
         poll = cls(admin, devices, reply, duration_s=duration_s, text=text)
         object.__setattr__(poll, "state", state)  # frozen: set once, as it is made
+        return poll
+
+    def with_endpoints(self, endpoints: tuple[EndpointCheck, ...]) -> ServerPoll:
+        """This poll with its endpoints probed; its parsed state kept."""
+        poll = replace(self, endpoints=endpoints)
+        object.__setattr__(poll, "state", self.state)
         return poll
 
     @property
@@ -126,7 +138,10 @@ class MonitorSession:
         if self.analyser is not None:
             failures = {a: s for a, s in states.items() if isinstance(s, str)}
             analysis = self.analyser.analyse(
-                list(views.values()), failures, snapshot.time.timestamp()
+                list(views.values()),
+                failures,
+                snapshot.time.timestamp(),
+                PollFacts.of(snapshot.polls),
             )
         pushed, processed = _by_server(analysis.pushed_rates), _by_server(analysis.processed_rates)
         reports = tuple(

@@ -4,19 +4,22 @@ at the subscriber (the ZMQ topic), with or without `tango://host:port/` and `#db
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Iterable
 
 from ska_tango_event_monitor.core.names import short_name
 
-_WIRE_PREFIX = "idl5_"
+# `idl5_` is the subscriber's wire-format prefix; cppTango's keep-alive retry of a
+# subscription that could not be made adds it again (`idl5_idl5_change`): one stream
+_WIRE_PREFIX = re.compile(r"^(?:idl5_)+")
 
 
 @functools.lru_cache(maxsize=65536)  # the same few names come back every poll
 def stream_key(name: str) -> str:
     """The same key for a publisher stream and the subscriber topics of that stream."""
     base, _, event_type = short_name(name).rpartition(".")
-    return f"{base.lower()}.{event_type.removeprefix(_WIRE_PREFIX)}"
+    return f"{base.lower()}.{_WIRE_PREFIX.sub('', event_type)}"
 
 
 @functools.lru_cache(maxsize=65536)

@@ -9,6 +9,7 @@ from ska_tango_event_monitor.tango.errors import UnsupportedServerError, failure
 
 QUERY_COMMAND = "QueryEventSystem"
 PERF_COMMAND = "EnableEventSystemPerfMon"
+SUBSCRIPTION_COMMAND = "ZmqEventSubscriptionChange"
 
 
 def is_unsupported(error: BaseException) -> bool:
@@ -35,6 +36,12 @@ class AdminDevice:
 
     def set_perf_monitoring(self, enabled: bool) -> None:
         self._connect().command_inout(PERF_COMMAND, enabled)
+
+    def endpoint_info(self) -> list[str]:
+        """The string part of `ZmqEventSubscriptionChange(["info"])`: the ZMQ endpoints
+        this server advertises to its subscribers (`Heartbeat: tcp://...`, ...)."""
+        _, lines = self._connect().command_inout(SUBSCRIPTION_COMMAND, ["info"])
+        return [str(line) for line in lines]
 
     # QueryEventSystem in two halves (Tango's asynchronous call, polling model), so that
     # one thread can send to every server and then collect the answers.

@@ -28,10 +28,10 @@ from ska_tango_event_monitor.core.findings.memory import Memory
 from ska_tango_event_monitor.core.findings.model import Analysis, Finding, Severity, Thresholds
 from ska_tango_event_monitor.core.findings.pace import Pace
 from ska_tango_event_monitor.core.findings.samples import perf_samples
+from ska_tango_event_monitor.core.findings.silent import PollFacts, SilentSubscriptions
 from ska_tango_event_monitor.core.findings.state import (
     loopback_channels,
     missed_events,
-    not_connected,
     restarts,
 )
 from ska_tango_event_monitor.core.findings.window import ServerWindow
@@ -55,12 +55,18 @@ class Analyser:
         self._windows: dict[str, ServerWindow] = {}
         self._keepalive = KeepAlive()
         self._blocked = BlockedThreads()
+        self._silent = SilentSubscriptions()
 
     def analyse(
-        self, views: Sequence[ServerView], failures: Mapping[str, str], time_s: float
+        self,
+        views: Sequence[ServerView],
+        failures: Mapping[str, str],
+        time_s: float,
+        facts: PollFacts | None = None,
     ) -> Analysis:
         """Rates, backlogs, findings and what could not be judged, of one snapshot at
-        `time_s` (seconds, the monitor's clock); `failures` are servers with no reply."""
+        `time_s` (seconds, the monitor's clock); `failures` are servers with no reply;
+        `facts`, the devices named per server and the endpoints probed."""
         self._follow(views, failures, time_s)
         index = publisher_index(views)
         pace = Pace({view.admin: self._windows[view.admin] for view in views}, index)
@@ -72,6 +78,7 @@ class Analyser:
             *_no_reply(failures),
             *backlog_findings(flows, pushed, processed, self._memory, limit),
             *_unmonitored_publishers(views, failures, index),
+            *self._silent.judge(views, failures, facts or PollFacts(), time_s),
         ]
         pushed_to = _pushed_to(flows, views)
         worst: dict[str, int] = {}  # each subscriber's largest backlog
@@ -108,7 +115,6 @@ class Analyser:
         yield from latency(view, window, limits, backlog)
         yield from churn(view, window, limits)
         yield from perf_samples(view)
-        yield from not_connected(view)
         yield from loopback_channels(view)
         yield from self._keepalive.judge(view, window.latest.time_s)
         if view.previous is None or view.diff is None:

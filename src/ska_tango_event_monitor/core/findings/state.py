@@ -1,5 +1,5 @@
 """Rules on one server's reply and its change since the last: missed events, restarts,
-subscriptions not connected, events published on a loopback address."""
+events published on a loopback address (subscriptions that get nothing: `silent`)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,6 @@ from ska_tango_event_monitor.core.findings.model import Finding, Severity, strea
 from ska_tango_event_monitor.core.flow import ServerView
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.streams import host_of, is_loopback
-
-
-def not_connected(view: ServerView) -> Iterator[Finding]:
-    for entry in view.state.not_connected:
-        yield Finding(
-            Severity.WARNING,
-            "not connected",
-            view.admin,
-            f"{short_name(entry.device)}/{entry.attribute}.{entry.event_type}",
-            f"subscription not connected (last heartbeat {entry.last_heartbeat}): "
-            "the publisher is unreachable; the keep-alive thread retries every 10 s",
-        )
 
 
 def loopback_channels(view: ServerView) -> Iterator[Finding]:
