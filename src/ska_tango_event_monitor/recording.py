@@ -71,6 +71,11 @@ def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
     entry: dict[str, Any] = {"admin": poll.admin, "devices": list(poll.devices)}
     if poll.duration_s is not None:
         entry["duration_s"] = round(poll.duration_s, 6)
+    # which database, and who led to it: absent from recordings made before (read as None)
+    if poll.tango_host is not None:
+        entry["tango_host"] = poll.tango_host
+    if poll.followed_from is not None:
+        entry["followed_from"] = poll.followed_from
     if poll.reply is not None:
         entry["reply"] = poll.reply
     else:
@@ -90,6 +95,8 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
                 reply=entry.get("reply"),
                 error=entry.get("error"),
                 duration_s=entry.get("duration_s"),
+                tango_host=entry.get("tango_host"),
+                followed_from=entry.get("followed_from"),
             )
             for entry in line["servers"]
         ),

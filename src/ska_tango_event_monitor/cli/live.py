@@ -31,6 +31,7 @@ from ska_tango_event_monitor.tango.errors import (
     MonitorSetupError,
     UnknownDeviceError,
 )
+from ska_tango_event_monitor.tango.follow import PublisherFollower
 from ska_tango_event_monitor.tango.monitor import Monitor
 from ska_tango_event_monitor.tango.resolve import DeviceResolver, MonitoredServer
 
@@ -44,9 +45,10 @@ _SETUP_STATUS = {
 
 
 def run(options: argparse.Namespace, env: Environment) -> int:
-    discovery = None if options.devices else ServerDiscovery(options.server)
+    resolver = DeviceResolver()  # one identity per database and server, for all of them
+    discovery = None if options.devices else ServerDiscovery(options.server, resolver)
     try:
-        servers = discovery.first() if discovery else DeviceResolver().resolve(options.devices)
+        servers = discovery.first() if discovery else resolver.resolve(options.devices)
     except MonitorSetupError as error:
         return fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
     if options.list:
@@ -68,6 +70,7 @@ def run(options: argparse.Namespace, env: Environment) -> int:
             recorder.close()
         return fail(env, str(error), _exporter_status(error))
     monitor = Monitor(servers, options.timeout, now=env.now)
+    publishers = None if options.no_follow else PublisherFollower(resolver, servers)
     screen = TopScreen(env.stdout, env.stdin, env.stderr) if options.top else None
     # SIGTERM stops the loop as Ctrl-C does (and `q` with --top); during the clean-up both
     # are ignored, so that perf monitoring is always switched off again. The full screen is
@@ -75,8 +78,9 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     loop_env = env if screen is None else replace(env, stderr=screen.messages)
     with _sigterm_as_interrupt(), screen or contextlib.nullcontext():
         try:
+            finders = (discovery, publishers)
             status = _poll_loop(
-                options, loop_env, monitor, recorder, writer, discovery, export, screen
+                options, loop_env, monitor, recorder, writer, finders, export, screen
             )
         except KeyboardInterrupt:
             status = None
@@ -99,7 +103,7 @@ def _poll_loop(
     monitor: Monitor,
     recorder: Recorder | None,
     writer: ReportWriter,
-    discovery: ServerDiscovery | None,
+    finders: tuple[ServerDiscovery | None, PublisherFollower | None],
     export: MetricsExport | None,
     screen: TopScreen | None = None,
 ) -> int | None:
@@ -107,7 +111,8 @@ def _poll_loop(
     session = session_for(options)
     if options.monitor:
         _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])
-    follower = None if discovery is None else _Follower(env, monitor, discovery)
+    discovery, publishers = finders
+    follower = None if discovery is None else _Follower(env, monitor, discovery, publishers)
     next_poll = time.monotonic()
     snapshots = 0
     while True:
@@ -123,6 +128,8 @@ def _poll_loop(
             report = session.update(snapshot)
             writer.write(report)
             snapshots += 1
+            if publishers is not None and publishers.learn(snapshot):  # polled from the next
+                monitor.set_servers(publishers.servers)
         else:  # the --server selection emptied: nothing to print or record while waiting
             snapshot = Snapshot(env.now(), ())
             report = SnapshotReport(snapshot.time, ())
@@ -171,11 +178,20 @@ def _exporter_status(error: Exception) -> ExitStatus:
 
 class _Follower:
     """Before every poll but the first: pick up servers that started, drop those that
-    stopped (they unexported), and say once when none is left."""
+    stopped (they unexported), and say once when none is left; the publishers followed
+    stay monitored beside them."""
 
-    def __init__(self, env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        monitor: Monitor,
+        discovery: ServerDiscovery,
+        publishers: PublisherFollower | None,
+    ) -> None:
         self.env, self.monitor, self.discovery = env, monitor, discovery
-        self._first = True  # the servers found at start are monitored already
+        self.publishers = publishers
+        self._found = [s.admin for s in monitor.servers]  # at start: monitored already
+        self._first = True
 
     def before_poll(self) -> None:
         if self._first:
@@ -186,13 +202,17 @@ class _Follower:
         except ConfigurationError as error:
             _warn(self.env, f"{error}; still monitoring the servers found before")
             return
-        before, now = {s.admin for s in self.monitor.servers}, {s.admin for s in servers}
+        before, now = set(self._found), {s.admin for s in servers}
         for admin in sorted(now - before):
             _warn(self.env, f"{admin} started: monitoring it")
         for admin in sorted(before - now):
             _warn(self.env, f"{admin} stopped (no longer exported): no longer monitored")
         if before and not now:
             _warn(self.env, self.discovery.nothing_left())
+        self._found = [s.admin for s in servers]
+        if self.publishers is not None:
+            self.publishers.set_given(servers)
+            servers = self.publishers.servers
         self.monitor.set_servers(servers)
 
 

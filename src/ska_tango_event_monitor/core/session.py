@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +21,7 @@ from ska_tango_event_monitor.core.performance import (
     publisher_table,
     subscriber_table,
 )
+from ska_tango_event_monitor.core.titles import database_of, distinct_titles
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,17 @@ class ServerPoll:
     duration_s: float | None = None  # how long the query took, at most (None: no answer in time)
     text: str | None = field(default=None, repr=False, compare=False)
     state: EventSystemState | None = field(default=None, repr=False, compare=False)
+    tango_host: str | None = None  # its Tango database (None: none, or not recorded)
+    followed_from: str | None = None  # the subscriber whose reply named this publisher
 
     @property
     def title(self) -> str:
         """`dserver/X/y (from foo/bar/hw, mot01)`: the names typed for it, each once; none
-        when picked from the database or asked for by its admin device."""
+        when picked from the database or asked for by its admin device;
+        `dserver/X/y (followed from dserver/Top/1)` for a publisher found by following."""
         admin = short_name(self.admin)
+        if self.followed_from is not None:
+            return f"{admin} (followed from {short_name(self.followed_from)})"
         typed = dict.fromkeys(map(short_name, self.devices))  # in the order given
         names = [name for name in typed if name.lower() != admin.lower()]
         return f"{admin} (from {', '.join(names)})" if names else admin
@@ -67,6 +73,8 @@ class ServerReport:
     pushed_rates: tuple[StreamRate, ...] = ()
     processed_rates: tuple[StreamRate, ...] = ()
     event_channels: Mapping[str, str] = field(default_factory=dict)  # admin -> ZMQ endpoint
+    tango_host: str | None = None  # the Tango database it belongs to (None: no database)
+    followed_from: str | None = None  # the subscriber it was followed from (admin device)
 
 
 @dataclass(frozen=True)
@@ -113,9 +121,15 @@ class MonitorSession:
                 list(views.values()), failures, snapshot.time.timestamp()
             )
         pushed, processed = _by_server(analysis.pushed_rates), _by_server(analysis.processed_rates)
+        titles = distinct_titles(snapshot.polls)
         reports = tuple(
-            self._report(poll, views.get(poll.admin), states, pushed, processed)
-            for poll in snapshot.polls
+            replace(
+                self._report(poll, views.get(poll.admin), states, pushed, processed),
+                title=title,
+                tango_host=database_of(poll),
+                followed_from=poll.followed_from,
+            )
+            for poll, title in zip(snapshot.polls, titles, strict=True)
         )
         for view in views.values():
             self._last_state[view.admin] = view.state
