@@ -173,6 +173,34 @@ def test_a_subscriber_in_another_database_is_followed_to_its_publisher(
     ]
 
 
+def test_servers_of_one_name_in_two_databases_stay_apart(
+    second_database: TwoDatabases, tmp_path: Path
+) -> None:
+    a, b = second_database.a, second_database.b
+    metrics = tmp_path / "metrics.prom"
+
+    status, out, err = run_cli(
+        "--count", "2", "--polling-period", "0.5", "--prometheus-textfile", str(metrics),
+        "--server", f"tango://{b}/EventLab/*", "--server", "EventLab/pub",
+    )  # fmt: skip
+
+    assert (status, err) == (0, "")
+    last = out.split("\n\n\n")[1]
+    assert headers(last)[:3] == [
+        f"tango://{b}/dserver/EventLab/pub",
+        "dserver/EventLab/xsink",
+        f"tango://{a}/dserver/EventLab/pub",
+    ]
+    up = sorted(re.findall(r"^tango_event_server_up\{(.*)\} 1\.0$", metrics.read_text(), re.M))
+    assert up == sorted(
+        [
+            f'server="dserver/EventLab/pub",tango_host="{a}"',
+            f'server="dserver/EventLab/pub",tango_host="{b}"',
+            f'server="dserver/EventLab/xsink",tango_host="{b}"',
+        ]
+    )
+
+
 def test_list_finds_the_servers_of_both_databases(second_database: TwoDatabases) -> None:
     b = second_database.b
 
