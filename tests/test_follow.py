@@ -164,3 +164,29 @@ def test_a_recording_made_before_prints_as_before(recorded_scan: Path) -> None:
     assert [(p.tango_host, p.followed_from) for p in recorded.polls] == [(None, None)] * 2
     assert '"tango_host"' not in snapshot_line(recorded)
     assert isinstance(recorded.time, datetime)
+
+
+def test_servers_of_one_name_in_two_databases_are_two_label_sets(recorded_scan: Path) -> None:
+    from ska_tango_event_monitor.prometheus.rows import pushed_rows, up_rows
+    from ska_tango_event_monitor.prometheus.state import LatestSnapshot
+
+    recorded = next(read_recording(recorded_scan))
+    hw = recorded.polls[0]
+    twins = tuple(
+        poll(f"tango://127.0.0.1:{port}/dserver/MyServer/hw", f"127.0.0.1:{port}", reply=hw.reply)
+        for port in (10000, 20000)
+    )
+    session, latest = MonitorSession(), LatestSnapshot()
+    report = session.update(Snapshot(recorded.time, twins))
+    latest.update(Snapshot(recorded.time, twins), report, report.states)
+
+    assert sorted(up_rows(latest.current)) == [
+        ("dserver/MyServer/hw", "127.0.0.1:10000"),
+        ("dserver/MyServer/hw", "127.0.0.1:20000"),
+    ]
+    pushed = pushed_rows(latest.current)
+    assert len(pushed) == 2 * len(parse_reply(hw.reply).publishers)
+    assert [s.title for s in report.servers] == [
+        "tango://127.0.0.1:10000/dserver/MyServer/hw",
+        "tango://127.0.0.1:20000/dserver/MyServer/hw",
+    ]

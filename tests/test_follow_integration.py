@@ -209,9 +209,9 @@ def test_list_finds_the_servers_of_both_databases(second_database: TwoDatabases)
     )
 
     assert (status, err) == (0, "")
-    assert sorted(out.splitlines()) == [
-        "dserver/EventLab/pub",
-        "dserver/EventLab/pub",
-        "dserver/EventLab/sink",
+    assert out.splitlines() == [
+        f"tango://{b}/dserver/EventLab/pub",  # a name of both databases: with its own
         "dserver/EventLab/xsink",
+        f"tango://{second_database.a}/dserver/EventLab/pub",
+        "dserver/EventLab/sink",
     ]

@@ -20,6 +20,7 @@ from ska_tango_event_monitor.cli.common import (
 )
 from ska_tango_event_monitor.cli.exit_status import ExitStatus
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot, SnapshotReport
+from ska_tango_event_monitor.core.titles import distinct_titles
 from ska_tango_event_monitor.files import OutputFileError, check_writable
 from ska_tango_event_monitor.outputs.top.screen import TopScreen
 from ska_tango_event_monitor.outputs.writer import ReportWriter
@@ -228,8 +229,9 @@ def _check_outputs(options: argparse.Namespace) -> None:
 
 
 def _list(env: Environment, servers: list[MonitoredServer]) -> int:
-    for server in servers:
-        env.stdout.write(ServerPoll(server.admin, server.devices).title + "\n")
+    polls = [ServerPoll(s.admin, s.devices, tango_host=s.tango_host) for s in servers]
+    for title in distinct_titles(polls):  # as the section headers will read
+        env.stdout.write(title + "\n")
     return ExitStatus.OK
 
 
