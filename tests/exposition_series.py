@@ -58,7 +58,9 @@ def scrape(text: str, instance: str, job: str = JOB) -> Scrape:
     found: Scrape = {f'up{{instance="{instance}",job="{job}"}}': 1.0}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            labels = {**sample.labels, "instance": instance, "job": job}
+            # Prometheus keeps no label of empty value (`tango_host` of an old recording)
+            labels = {k: v for k, v in sample.labels.items() if v}
+            labels = {**labels, "instance": instance, "job": job}
             found[series_name(sample.name, labels)] = sample.value
     return found
 

@@ -24,6 +24,7 @@ class Facility:
     prometheus: str  # http://127.0.0.1:PORT
     instances: dict[str, str]  # shard -> its scrape target (Prometheus' `instance`)
     started: float  # time.time() when Prometheus started
+    tango_host: str = ""  # the Tango database of the servers (their `tango_host` label)
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """The instant vector of `expr` now; fails on a query Prometheus refuses."""

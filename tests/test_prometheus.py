@@ -125,7 +125,10 @@ def test_stream_values_equal_the_raw_reply(recorded_scan: Path) -> None:
     for stream, counter in servers[HW]["server"]["event_counters"].items():
         labels = labels_of(stream)
         pushed[labels["stream"], labels["event_type"]] = counter - 1
-        assert value(parsed, "tango_event_pushed_total", server=HW, **labels) == counter - 1
+        assert (
+            value(parsed, "tango_event_pushed_total", server=HW, tango_host="", **labels)
+            == counter - 1
+        )
     callbacks = servers[TOP]["client"]["event_callbacks"]
     assert callbacks
     for topic, entry in callbacks.items():
@@ -137,15 +140,28 @@ def test_stream_values_equal_the_raw_reply(recorded_scan: Path) -> None:
             ("tango_event_discarded_total", "discarded_event_count"),
             ("tango_event_callbacks_registered", "callback_count"),
         ):
-            assert value(parsed, name, server=TOP, **labels) == entry[key], (name, topic)
+            assert value(parsed, name, server=TOP, tango_host="", **labels) == entry[key], (
+                name,
+                topic,
+            )
         backlog = pushed[labels["stream"], labels["event_type"]] - entry["server_counter"]
-        found = value(parsed, "tango_event_backlog_events", server=TOP, publisher=HW, **labels)
+        found = value(
+            parsed,
+            "tango_event_backlog_events",
+            server=TOP,
+            tango_host="",
+            publisher=HW,
+            publisher_tango_host="",
+            **labels,
+        )
         assert found == backlog
     assert value(
         parsed,
         "tango_event_backlog_events",
         server=TOP,
+        tango_host="",
         publisher=HW,
+        publisher_tango_host="",
         stream="foo/bar/hw/position",
         event_type="change",
     ) == pytest.approx(10)
@@ -154,8 +170,11 @@ def test_stream_values_equal_the_raw_reply(recorded_scan: Path) -> None:
 def test_server_values(recorded_scan: Path) -> None:
     parsed = samples(exposition(replay(recorded_scan, GOLDEN_INDEX)))
     for admin, duration in DURATIONS.items():
-        assert value(parsed, "tango_event_server_up", server=admin) == 1
-        assert value(parsed, "tango_event_server_query_duration_seconds", server=admin) == duration
+        assert value(parsed, "tango_event_server_up", server=admin, tango_host="") == 1
+        assert (
+            value(parsed, "tango_event_server_query_duration_seconds", server=admin, tango_host="")
+            == duration
+        )
     time = recorded(recorded_scan)[GOLDEN_INDEX].time
     assert value(parsed, "tango_event_monitor_last_poll_timestamp_seconds") == time.timestamp()
 
@@ -167,17 +186,21 @@ def test_summaries_follow_the_raw_samples(recorded_scan: Path) -> None:
     perf = [_top_client_perf(line) for line in lines]
     kept = [[s for s in reply if not s["discarded"]] for reply in perf]
     latest_latencies = sorted(s["first_callback_latency_micros"] for s in kept[-1])
-    median = value(parsed, "tango_event_callback_latency_seconds", server=TOP, quantile="0.5")
+    median = value(
+        parsed, "tango_event_callback_latency_seconds", server=TOP, tango_host="", quantile="0.5"
+    )
     assert median == pytest.approx(_median(latest_latencies) / 1e6)
     processing = [
         s["process_micros"] for reply in kept for s in reply if s["attr_name"] == "position"
     ]
-    labels = {"server": TOP, "attribute": "position"}
+    labels = {"server": TOP, "tango_host": "", "attribute": "position"}
     assert value(parsed, "tango_event_processing_seconds_count", **labels) == len(processing)
     assert value(parsed, "tango_event_processing_seconds_sum", **labels) == pytest.approx(
         sum(processing) / 1e6
     )
-    assert value(parsed, "tango_event_perf_samples", server=TOP, side="client") == len(perf[-1])
+    assert value(
+        parsed, "tango_event_perf_samples", server=TOP, tango_host="", side="client"
+    ) == len(perf[-1])
     assert all(v < 1 for v in parsed["tango_event_push_seconds"].values()), "in seconds"
 
 
@@ -217,22 +240,25 @@ def test_a_server_that_did_not_answer_is_down(recorded_scan: Path) -> None:
         feed(session, latest, snapshot)
     feed(session, latest, failed(snapshots[GOLDEN_INDEX], HW))
     parsed = samples(exposition(latest))
-    assert value(parsed, "tango_event_server_up", server=HW) == 0
-    assert value(parsed, "tango_event_server_up", server=TOP) == 1
-    assert list(parsed["tango_event_server_query_duration_seconds"]) == [(("server", TOP),)]
+    assert value(parsed, "tango_event_server_up", server=HW, tango_host="") == 0
+    assert value(parsed, "tango_event_server_up", server=TOP, tango_host="") == 1
+    assert list(parsed["tango_event_server_query_duration_seconds"]) == [
+        (("server", TOP), ("tango_host", ""))
+    ]
     assert "tango_event_pushed_total" not in parsed, "the only publisher is down"
     assert "tango_event_backlog_events" not in parsed, "no publisher to compare with"
     assert value(
         parsed,
         "tango_event_processed_total",
         server=TOP,
+        tango_host="",
         stream="foo/bar/hw/position",
         event_type="change",
     ) == pytest.approx(10)
 
     feed(session, latest, snapshots[GOLDEN_INDEX + 1])  # back again
     parsed = samples(exposition(latest))
-    assert value(parsed, "tango_event_server_up", server=HW) == 1
+    assert value(parsed, "tango_event_server_up", server=HW, tango_host="") == 1
     assert parsed["tango_event_pushed_total"]
 
 
@@ -277,7 +303,10 @@ def test_down_from_the_first_poll_and_unreadable_replies(recorded_scan: Path) ->
     )
     feed(session, latest, unreadable)
     parsed = samples(exposition(latest))
-    assert parsed["tango_event_server_up"] == {(("server", HW),): 0, (("server", TOP),): 0}
+    assert parsed["tango_event_server_up"] == {
+        (("server", HW), ("tango_host", "")): 0,
+        (("server", TOP), ("tango_host", "")): 0,
+    }
     assert "tango_event_last_received_server_counter" not in parsed
 
 
@@ -352,7 +381,7 @@ def test_serve_on_a_free_loopback_port_and_scrape(recorded_scan: Path) -> None:
             assert response.status == 200
             text = response.read().decode()
     parsed = samples(text)
-    assert value(parsed, "tango_event_server_up", server=TOP) == 1
+    assert value(parsed, "tango_event_server_up", server=TOP, tango_host="") == 1
     assert text == exposition(latest)
 
 
@@ -409,7 +438,7 @@ def test_textfile_is_written_atomically_and_parses(recorded_scan: Path, tmp_path
     assert path.stat().st_ino != before, "a new file renamed over the old one"
     assert sorted(tmp_path.iterdir()) == [path], "no temporary file left"
     assert path.read_text() == GOLDEN.read_text()
-    assert value(samples(path.read_text()), "tango_event_server_up", server=HW) == 1
+    assert value(samples(path.read_text()), "tango_event_server_up", server=HW, tango_host="") == 1
 
 
 def test_textfile_failure_keeps_the_old_file(tmp_path: Path) -> None:
@@ -491,6 +520,7 @@ def test_dashboard_queries_only_exported_metrics(recorded_scan: Path) -> None:
         for name in re.findall(r"\btango_event_\w+", expr):
             assert name in exported, (name, expr)
         assert 'server=~"$server"' in expr, expr
+        assert 'tango_host=~"$tango_host"' in expr, expr  # two databases never merge
 
 
 def test_dashboard_uses_the_datasource_variable_and_a_server_variable() -> None:
@@ -499,6 +529,7 @@ def test_dashboard_uses_the_datasource_variable_and_a_server_variable() -> None:
     assert variables["DS_PROMETHEUS"]["type"] == "datasource"
     assert variables["DS_PROMETHEUS"]["query"] == "prometheus"
     assert variables["server"]["type"] == "query"
+    assert variables["tango_host"]["type"] == "query"
     assert "tango_event_server_up" in json.dumps(variables["server"]["query"])
     for panel in _panels(dashboard):
         if panel["type"] == "row":

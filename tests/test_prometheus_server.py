@@ -42,7 +42,7 @@ FIRING_WITHIN_S = 60.0  # the alert's 30 s `for`, after the first scrapes of bot
 BACKLOG_SERIES = "stream:tango_event_backlog_events:pushed_minus_received"
 DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json"
 # Grafana's $__rate_interval is at least 4 scrape intervals: 1 s here; `$server` is "All"
-GRAFANA_VARIABLES = {"$__rate_interval": "10s", "$server": ".*"}
+GRAFANA_VARIABLES = {"$__rate_interval": "10s", "$server": ".*", "$tango_host": ".*"}
 
 
 def registrations() -> list[DeviceRegistration]:
@@ -83,6 +83,8 @@ def facility(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facility]:
         for shard, patterns in SHARDS.items():
             instances[shard] = f"127.0.0.1:{free_port()}"
             selection = [arg for pattern in patterns for arg in ("--server", pattern)]
+            # shards stay apart: following would poll shard-a's publisher from shard-b too
+            selection.append("--no-follow")
             with (work / f"{shard}.err").open("w") as err:
                 monitor = subprocess.Popen(
                     [sys.executable, "-m", "ska_tango_event_monitor", *selection, "--monitor"]
@@ -110,7 +112,7 @@ def facility(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Facility]:
         processes.append((prometheus, signal.SIGTERM))
         started = time.time()
         wait_ready(f"http://{address}/-/ready", prometheus, log)
-        facility = Facility(f"http://{address}", instances, started)
+        facility = Facility(f"http://{address}", instances, started, database.tango_host)
         wait_firing(facility, work)
         yield facility
     finally:
@@ -154,7 +156,9 @@ def test_the_backlog_of_the_slow_stream_comes_from_its_shard(facility: Facility)
         "instance": facility.instances["shard-b"],
         "job": JOB,
         "server": SLOW,
+        "tango_host": facility.tango_host,
         "publisher": PUB,
+        "publisher_tango_host": facility.tango_host,
         "stream": "lab/source/1/value",
         "event_type": "change",
     }
@@ -177,7 +181,9 @@ def test_the_backlog_alert_fires_for_the_slow_stream(facility: Facility) -> None
         "instance": facility.instances["shard-b"],
         "job": JOB,
         "server": SLOW,
+        "tango_host": facility.tango_host,
         "publisher": PUB,
+        "publisher_tango_host": facility.tango_host,
         "stream": "lab/source/1/value",
         "event_type": "change",
     }
@@ -256,8 +262,9 @@ def test_the_dashboard_names_only_what_the_exporter_and_the_rules_make(
 def test_the_server_variable_lists_every_server(facility: Facility) -> None:
     dashboard = json.loads(DASHBOARD.read_text())
     [variable] = [v for v in dashboard["templating"]["list"] if v["name"] == "server"]
-    match = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["query"])
+    match = re.fullmatch(r"label_values\((\w+(?:\{.*\})?), (\w+)\)", variable["query"])
     assert match, variable["query"]
     metric, label = match.groups()
+    metric = metric.replace("$tango_host", ".*")  # "All" databases
     values = api(facility.prometheus, f"label/{label}/values", **{"match[]": metric})
     assert set(values) == {PUB, SLOW, TWIN}

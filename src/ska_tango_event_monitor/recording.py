@@ -81,6 +81,11 @@ def _poll_to_json(poll: ServerPoll) -> dict[str, Any]:
         entry["duration_s"] = round(poll.duration_s, 6)
     if poll.endpoints is not None:  # before the reply: _poll_line appends the reply last
         entry["endpoints"] = endpoints_to_json(poll.endpoints)
+    # which database, and who led to it: absent from recordings made before (read as None)
+    if poll.tango_host is not None:
+        entry["tango_host"] = poll.tango_host
+    if poll.followed_from is not None:
+        entry["followed_from"] = poll.followed_from
     if poll.reply is not None:
         entry["reply"] = dict(poll.reply)  # a plain object (it may be decoded on demand)
     else:
@@ -101,6 +106,8 @@ def snapshot_from_json(line: dict[str, Any]) -> Snapshot:
                 error=entry.get("error"),
                 duration_s=entry.get("duration_s"),
                 endpoints=_endpoints(entry),
+                tango_host=entry.get("tango_host"),
+                followed_from=entry.get("followed_from"),
             )
             for entry in line["servers"]
         ),
@@ -114,6 +121,8 @@ class _RecordedPoll(msgspec.Struct, kw_only=True):
     error: str | None = None
     duration_s: int | float | None = None
     endpoints: list[dict[str, Any]] | None = None  # the probe's, since issue 14
+    tango_host: str | None = None
+    followed_from: str | None = None
 
 
 class _RecordedLine(msgspec.Struct, kw_only=True):
@@ -141,11 +150,31 @@ def _typed_snapshot(line: bytes) -> Snapshot | None:
         text = bytes(entry.reply)
         devices = tuple(entry.devices)
         if text in (b"", b"null"):
-            polls.append(ServerPoll(entry.admin, devices, None, entry.error, entry.duration_s))
+            polls.append(
+                ServerPoll(
+                    entry.admin,
+                    devices,
+                    None,
+                    entry.error,
+                    entry.duration_s,
+                    tango_host=entry.tango_host,
+                    followed_from=entry.followed_from,
+                )
+            )
         elif text.startswith(b"{") and entry.error is None:
             state = typed_state(text, SUPPORTED_VERSION)  # None: the session says why
             reply = orjson.loads(text)  # a plain object, as readers of recordings expect
-            polls.append(ServerPoll.parsed(entry.admin, devices, reply, state, entry.duration_s))
+            polls.append(
+                ServerPoll.parsed(
+                    entry.admin,
+                    devices,
+                    reply,
+                    state,
+                    entry.duration_s,
+                    tango_host=entry.tango_host,
+                    followed_from=entry.followed_from,
+                )
+            )
         else:
             return None
         if entry.endpoints is not None:

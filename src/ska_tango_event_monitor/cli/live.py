@@ -19,7 +19,9 @@ from ska_tango_event_monitor.cli.common import (
     writer_for,
 )
 from ska_tango_event_monitor.cli.exit_status import ExitStatus
+from ska_tango_event_monitor.cli.rediscovery import Rediscovery
 from ska_tango_event_monitor.core.session import ServerPoll, Snapshot, SnapshotReport
+from ska_tango_event_monitor.core.titles import distinct_titles
 from ska_tango_event_monitor.files import OutputFileError, check_writable
 from ska_tango_event_monitor.outputs.top.screen import TopScreen
 from ska_tango_event_monitor.outputs.writer import ReportWriter
@@ -31,6 +33,7 @@ from ska_tango_event_monitor.tango.errors import (
     MonitorSetupError,
     UnknownDeviceError,
 )
+from ska_tango_event_monitor.tango.follow import PublisherFollower
 from ska_tango_event_monitor.tango.monitor import Monitor
 from ska_tango_event_monitor.tango.probe import EndpointProbe
 from ska_tango_event_monitor.tango.resolve import DeviceResolver, MonitoredServer
@@ -45,9 +48,10 @@ _SETUP_STATUS = {
 
 
 def run(options: argparse.Namespace, env: Environment) -> int:
-    discovery = None if options.devices else ServerDiscovery(options.server)
+    resolver = DeviceResolver()  # one identity per database and server, for all of them
+    discovery = None if options.devices else ServerDiscovery(options.server, resolver)
     try:
-        servers = discovery.first() if discovery else DeviceResolver().resolve(options.devices)
+        servers = discovery.first() if discovery else resolver.resolve(options.devices)
     except MonitorSetupError as error:
         return fail(env, str(error), _SETUP_STATUS.get(type(error), ExitStatus.ERROR))
     if options.list:
@@ -69,6 +73,7 @@ def run(options: argparse.Namespace, env: Environment) -> int:
             recorder.close()
         return fail(env, str(error), _exporter_status(error))
     monitor = Monitor(servers, options.timeout, now=env.now)
+    publishers = None if options.no_follow else PublisherFollower(resolver, servers)
     screen = TopScreen(env.stdout, env.stdin, env.stderr) if options.top else None
     # SIGTERM stops the loop as Ctrl-C does (and `q` with --top); during the clean-up both
     # are ignored, so that perf monitoring is always switched off again. The full screen is
@@ -76,8 +81,9 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     loop_env = env if screen is None else replace(env, stderr=screen.messages)
     with _sigterm_as_interrupt(), screen or contextlib.nullcontext():
         try:
+            finders = (discovery, publishers)
             status = _poll_loop(
-                options, loop_env, monitor, recorder, writer, discovery, export, screen
+                options, loop_env, monitor, recorder, writer, finders, export, screen
             )
         except KeyboardInterrupt:
             status = None
@@ -100,14 +106,14 @@ def _poll_loop(
     monitor: Monitor,
     recorder: Recorder | None,
     writer: ReportWriter,
-    discovery: ServerDiscovery | None,
+    finders: tuple[ServerDiscovery | None, PublisherFollower | None],
     export: MetricsExport | None,
     screen: TopScreen | None = None,
 ) -> int | None:
     """None when done (--count reached), else the exit status of a failure."""
     probe = None if options.no_probe or options.no_analysis else EndpointProbe()
     try:
-        return _polls(options, env, monitor, recorder, writer, discovery, export, screen, probe)
+        return _polls(options, env, monitor, recorder, writer, finders, export, screen, probe)
     finally:
         if probe is not None:
             probe.close()
@@ -119,7 +125,7 @@ def _polls(
     monitor: Monitor,
     recorder: Recorder | None,
     writer: ReportWriter,
-    discovery: ServerDiscovery | None,
+    finders: tuple[ServerDiscovery | None, PublisherFollower | None],
     export: MetricsExport | None,
     screen: TopScreen | None,
     probe: EndpointProbe | None,
@@ -127,7 +133,8 @@ def _polls(
     session = session_for(options)
     if options.monitor:
         _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])
-    follower = None if discovery is None else _Follower(env, monitor, discovery)
+    discovery, publishers = finders
+    follower = None if discovery is None else Rediscovery(env, monitor, discovery, publishers)
     next_poll = time.monotonic()
     snapshots = 0
     while True:
@@ -145,6 +152,8 @@ def _polls(
             report = session.update(snapshot)
             writer.write(report)
             snapshots += 1
+            if publishers is not None and publishers.learn(snapshot):  # polled from the next
+                monitor.set_servers(publishers.servers)
         else:  # the --server selection emptied: nothing to print or record while waiting
             snapshot = Snapshot(env.now(), ())
             report = SnapshotReport(snapshot.time, ())
@@ -191,33 +200,6 @@ def _exporter_status(error: Exception) -> ExitStatus:
     raise error
 
 
-class _Follower:
-    """Before every poll but the first: pick up servers that started, drop those that
-    stopped (they unexported), and say once when none is left."""
-
-    def __init__(self, env: Environment, monitor: Monitor, discovery: ServerDiscovery) -> None:
-        self.env, self.monitor, self.discovery = env, monitor, discovery
-        self._first = True  # the servers found at start are monitored already
-
-    def before_poll(self) -> None:
-        if self._first:
-            self._first = False
-            return
-        try:
-            servers = self.discovery.discover()
-        except ConfigurationError as error:
-            _warn(self.env, f"{error}; still monitoring the servers found before")
-            return
-        before, now = {s.admin for s in self.monitor.servers}, {s.admin for s in servers}
-        for admin in sorted(now - before):
-            _warn(self.env, f"{admin} started: monitoring it")
-        for admin in sorted(before - now):
-            _warn(self.env, f"{admin} stopped (no longer exported): no longer monitored")
-        if before and not now:
-            _warn(self.env, self.discovery.nothing_left())
-        self.monitor.set_servers(servers)
-
-
 def _check_outputs(options: argparse.Namespace) -> None:
     """Every output file, the same way: OutputFileError (exit 6) before the first poll."""
     for path, what, replaced in (
@@ -231,8 +213,9 @@ def _check_outputs(options: argparse.Namespace) -> None:
 
 
 def _list(env: Environment, servers: list[MonitoredServer]) -> int:
-    for server in servers:
-        env.stdout.write(ServerPoll(server.admin, server.devices).title + "\n")
+    polls = [ServerPoll(s.admin, s.devices, tango_host=s.tango_host) for s in servers]
+    for title in distinct_titles(polls):  # as the section headers will read
+        env.stdout.write(title + "\n")
     return ExitStatus.OK
 
 

@@ -73,7 +73,16 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         help="monitor the running device servers matching Executable/instance "
         "(e.g. 'MyServer/*'; 'dserver/MyServer/*' and a bare 'MyServer' alike, any letter "
         "case), picked from the Tango database and followed as they start and stop; "
-        "matching none at start is an error that lists the running ones; repeatable",
+        "tango://host:port/MyServer/* picks from the database at host:port; "
+        "matching none at start is an error that lists the running ones; repeatable, "
+        "databases mixed",
+    )
+    parser.add_argument(
+        "--no-follow",
+        action="store_true",
+        help="poll only the servers named or picked: do not follow the publishers that the "
+        "subscriptions' channel names point to (by default they are polled too from the "
+        "second poll on, one level deep, in any Tango database)",
     )
     parser.add_argument(
         "--all",

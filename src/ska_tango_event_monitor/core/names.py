@@ -82,3 +82,15 @@ def server_pattern(text: str) -> str:
     if pattern.startswith("dserver/"):
         pattern = pattern[len("dserver/") :]
     return pattern if "/" in pattern else f"{pattern}/*"
+
+
+_DATABASE_PATTERN = re.compile(r"^tango://(?P<host>[^/]+):(?P<port>\d+)/(?P<pattern>.*)$", re.I)
+
+
+def database_pattern(text: str) -> tuple[str | None, int | None, str]:
+    """`tango://host:port/MyServer/*` -> (`host`, port, `myserver/*`): a `--server` pattern
+    of another Tango database; (None, None, pattern) for one of TANGO_HOST's."""
+    match = _DATABASE_PATTERN.match(text.strip())
+    if match is None:
+        return None, None, server_pattern(text)
+    return match["host"], int(match["port"]), server_pattern(match["pattern"])

@@ -23,6 +23,7 @@ from ska_tango_event_monitor.core.performance import (
     publisher_table,
     subscriber_table,
 )
+from ska_tango_event_monitor.core.titles import database_of, distinct_titles
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class ServerPoll:
     # the ZMQ endpoints this server advertises, probed from the monitor's host: asked only
     # of publishers whose subscribers get nothing (None: not asked, or --no-probe)
     endpoints: tuple[EndpointCheck, ...] | None = None
+    tango_host: str | None = None  # its Tango database (None: none, or not recorded)
+    followed_from: str | None = None  # the subscriber whose reply named this publisher
 
     @classmethod
     def parsed(
@@ -55,9 +58,19 @@ class ServerPoll:
         state: EventSystemState | None,
         duration_s: float | None = None,
         text: str | None = None,
+        tango_host: str | None = None,
+        followed_from: str | None = None,
     ) -> ServerPoll:
         """A poll whose reply was parsed where it arrived (None: it could not be)."""
-        poll = cls(admin, devices, reply, duration_s=duration_s, text=text)
+        poll = cls(
+            admin,
+            devices,
+            reply,
+            duration_s=duration_s,
+            text=text,
+            tango_host=tango_host,
+            followed_from=followed_from,
+        )
         object.__setattr__(poll, "state", state)  # frozen: set once, as it is made
         return poll
 
@@ -70,8 +83,11 @@ class ServerPoll:
     @property
     def title(self) -> str:
         """`dserver/X/y (from foo/bar/hw, mot01)`: the names typed for it, each once; none
-        when picked from the database or asked for by its admin device."""
+        when picked from the database or asked for by its admin device;
+        `dserver/X/y (followed from dserver/Top/1)` for a publisher found by following."""
         admin = short_name(self.admin)
+        if self.followed_from is not None:
+            return f"{admin} (followed from {short_name(self.followed_from)})"
         typed = dict.fromkeys(map(short_name, self.devices))  # in the order given
         names = [name for name in typed if name.lower() != admin.lower()]
         return f"{admin} (from {', '.join(names)})" if names else admin
@@ -95,6 +111,8 @@ class ServerReport:
     pushed_rates: tuple[StreamRate, ...] = ()
     processed_rates: tuple[StreamRate, ...] = ()
     event_channels: Mapping[str, str] = field(default_factory=dict)  # admin -> ZMQ endpoint
+    tango_host: str | None = None  # the Tango database it belongs to (None: no database)
+    followed_from: str | None = None  # the subscriber it was followed from (admin device)
 
 
 @dataclass(frozen=True)
@@ -144,9 +162,15 @@ class MonitorSession:
                 PollFacts.of(snapshot.polls),
             )
         pushed, processed = _by_server(analysis.pushed_rates), _by_server(analysis.processed_rates)
+        titles = distinct_titles(snapshot.polls)
         reports = tuple(
-            self._report(poll, views.get(poll.admin), states, pushed, processed)
-            for poll in snapshot.polls
+            replace(
+                self._report(poll, views.get(poll.admin), states, pushed, processed),
+                title=title,
+                tango_host=database_of(poll),
+                followed_from=poll.followed_from,
+            )
+            for poll, title in zip(snapshot.polls, titles, strict=True)
         )
         for view in views.values():
             self._last_state[view.admin] = view.state

@@ -8,12 +8,15 @@ without it; `require_prometheus_client` says in one line what to install. This m
 the only one that touches prometheus_client: the state (`metrics_state`), the series
 (`metrics_rows`) and the names and help texts (`metrics_names`) are pure.
 
-Labels: `server` is the short admin device name (`dserver/MyServer/hw`); `stream` is the
+Labels: `server` is the short admin device name (`dserver/MyServer/hw`); `tango_host` the
+Tango database it belongs to (`host:port`, empty for a server without database), so two
+control systems with servers of the same names never merge; `stream` is the
 short name of the attribute (of the device for `intr_change`), lower case and without the
 event type (`foo/bar/hw/position`); `event_type` is the event type without the subscriber's
 `idl5_` wire prefix (`change`, `archive`, `periodic`, `user_event`, `attr_conf`, ...), so a
 publisher's `X.change` and its subscribers' `X.idl5_change` carry the same labels;
-`publisher` is the admin device that publishes a stream (backlog); `attribute` is the
+`publisher` is the admin device that publishes a stream (backlog), `publisher_tango_host`
+its database; `attribute` is the
 `attr_name` of a performance sample (cut to 31 characters by cppTango); `side` is `server`
 (publisher samples) or `client` (subscriber samples).
 
@@ -39,11 +42,15 @@ from ska_tango_event_monitor.prometheus.errors import (
 )
 from ska_tango_event_monitor.prometheus.names import (
     BACKLOG,
+    BACKLOG_LABELS,
     CHECK_JUDGED,
+    CHECK_LABELS,
     FINDING,
+    FINDING_LABELS,
     HELP,
     LAST_POLL,
     LATENCY,
+    PERF_SAMPLE_LABELS,
     PERF_SAMPLES,
     PROCESSING,
     PUBLISHER_GAP,
@@ -146,13 +153,12 @@ class EventSystemCollector:
         for name, kind, value in SUBSCRIPTION_METRICS:
             make = counter if kind == "counter" else gauge
             yield _family(make, name, STREAM, subscription_rows(state, value))
-        yield _family(gauge, BACKLOG, (*STREAM, "publisher"), backlog_rows(state))
-        yield _family(gauge, PERF_SAMPLES, ("server", "side"), sample_rows(state))
+        yield _family(gauge, BACKLOG, BACKLOG_LABELS, backlog_rows(state))
+        yield _family(gauge, PERF_SAMPLES, PERF_SAMPLE_LABELS, sample_rows(state))
         for name, labels in SUMMARIES:
             yield _summary(core.SummaryMetricFamily, name, labels, state)
-        finding_labels = ("kind", "severity", "server", "stream")
-        yield _family(gauge, FINDING, finding_labels, finding_rows(state))
-        yield _family(gauge, CHECK_JUDGED, ("server", "check"), check_rows(state))
+        yield _family(gauge, FINDING, FINDING_LABELS, finding_rows(state))
+        yield _family(gauge, CHECK_JUDGED, CHECK_LABELS, check_rows(state))
 
 
 def make_registry(latest: LatestSnapshot) -> Any:

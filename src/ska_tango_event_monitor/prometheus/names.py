@@ -24,8 +24,14 @@ WAKES = "tango_event_wake_count"
 FINDING = "tango_event_finding"
 CHECK_JUDGED = "tango_event_check_judged"
 
-SERVER = ("server",)
-STREAM = ("server", "stream", "event_type")
+# every per-server series says which Tango database the server belongs to, so that two
+# control systems with servers of the same names never merge
+SERVER = ("server", "tango_host")
+STREAM = (*SERVER, "stream", "event_type")
+BACKLOG_LABELS = (*STREAM, "publisher", "publisher_tango_host")
+PERF_SAMPLE_LABELS = (*SERVER, "side")
+FINDING_LABELS = ("kind", "severity", *SERVER, "stream")
+CHECK_LABELS = (*SERVER, "check")
 
 _RESTART = "rate() handles the reset"
 _SAMPLES = (
@@ -111,6 +117,6 @@ SUMMARIES = (
     (SUBSCRIBER_GAP, SERVER),
     (SLEEP, SERVER),
     (LATENCY, SERVER),
-    (PROCESSING, ("server", "attribute")),
+    (PROCESSING, (*SERVER, "attribute")),
     (WAKES, SERVER),
 )

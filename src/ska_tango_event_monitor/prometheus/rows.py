@@ -26,10 +26,15 @@ def stream_labels(name: str) -> tuple[str, str]:
     return stream, event_type
 
 
+def server_of(state: ExportState, admin: str) -> tuple[str, str]:
+    """The `server` and `tango_host` labels of an admin device."""
+    return short_name(admin), state.databases.get(admin, "")
+
+
 def up_rows(state: ExportState) -> Rows:
     rows: dict[tuple[str, ...], float] = {}
     for admin in sorted(state.up):
-        rows.setdefault((short_name(admin),), 1.0 if state.up[admin] else 0.0)
+        rows.setdefault(server_of(state, admin), 1.0 if state.up[admin] else 0.0)
     return rows
 
 
@@ -39,7 +44,7 @@ def duration_rows(state: ExportState) -> Rows:
     rows: dict[tuple[str, ...], float] = {}
     for poll in polls:
         if poll.duration_s is not None and math.isfinite(poll.duration_s):
-            rows.setdefault((short_name(poll.admin),), poll.duration_s)
+            rows.setdefault(server_of(state, poll.admin), poll.duration_s)
     return rows
 
 
@@ -47,7 +52,7 @@ def pushed_rows(state: ExportState) -> Rows:
     rows: dict[tuple[str, ...], float] = {}
     for admin, server_state in state.states.items():
         for stream in sorted(server_state.publishers):
-            labels = (short_name(admin), *stream_labels(stream))
+            labels = (*server_of(state, admin), *stream_labels(stream))
             rows.setdefault(labels, server_state.publishers[stream].last_pushed)
     return rows
 
@@ -56,7 +61,7 @@ def subscription_rows(state: ExportState, value: Callable[[Subscription], int]) 
     rows: dict[tuple[str, ...], float] = {}
     for admin, server_state in state.states.items():
         for topic in sorted(server_state.subscriptions):
-            labels = (short_name(admin), *stream_labels(topic))
+            labels = (*server_of(state, admin), *stream_labels(topic))
             rows.setdefault(labels, value(server_state.subscriptions[topic]))
     return rows
 
@@ -64,8 +69,8 @@ def subscription_rows(state: ExportState, value: Callable[[Subscription], int]) 
 def backlog_rows(state: ExportState) -> Rows:
     rows: dict[tuple[str, ...], float] = {}
     for flow in sorted(state.backlogs, key=lambda f: (f.subscriber, f.topic, f.publisher)):
-        labels = (short_name(flow.subscriber), *stream_labels(flow.topic))
-        rows.setdefault((*labels, short_name(flow.publisher)), flow.events)
+        labels = (*server_of(state, flow.subscriber), *stream_labels(flow.topic))
+        rows.setdefault((*labels, *server_of(state, flow.publisher)), flow.events)
     return rows
 
 
@@ -77,7 +82,7 @@ def sample_rows(state: ExportState) -> Rows:
             ("client", server_state.subscriber_samples),
         ):
             if samples is not None:
-                rows.setdefault((short_name(admin), side), len(samples))
+                rows.setdefault((*server_of(state, admin), side), len(samples))
     return rows
 
 
@@ -93,11 +98,11 @@ class SummaryRow:
 
 def summary_rows(state: ExportState, name: str) -> list[SummaryRow]:
     """The series of summary `name` of the servers that answered the latest poll."""
-    servers = {short_name(admin) for admin in state.states}
+    servers = {server_of(state, admin) for admin in state.states}
     scale = 1.0 if name in COUNT_SUMMARIES else 1e-6  # samples are microseconds or counts
     rows = []
     for (series, values), (count, total) in sorted(state.totals.items()):
-        if series != name or values[0] not in servers:
+        if series != name or values[:2] not in servers:
             continue
         observed = state.observations.get((series, values), ())
         quantiles = tuple(
@@ -109,9 +114,10 @@ def summary_rows(state: ExportState, name: str) -> list[SummaryRow]:
 
 
 def finding_rows(state: ExportState) -> Rows:
-    """1 per finding of the latest poll: kind, severity, server, stream ('' for none)."""
+    """1 per finding of the latest poll: kind, severity, server, tango_host, stream ('' for
+    none)."""
     return {
-        (f.kind, f.severity.name, short_name(f.server), f.stream or ""): 1.0
+        (f.kind, f.severity.name, *server_of(state, f.server), f.stream or ""): 1.0
         for f in state.findings or ()
     }
 
@@ -122,7 +128,7 @@ def check_rows(state: ExportState) -> Rows:
         return {}
     missing = {(u.server, u.check) for u in state.unjudged}
     return {
-        (short_name(admin), check): 0.0 if (admin, check) in missing else 1.0
+        (*server_of(state, admin), check): 0.0 if (admin, check) in missing else 1.0
         for admin in sorted(state.up, key=short_name)
         for check in CHECKS
     }

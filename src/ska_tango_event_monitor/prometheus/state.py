@@ -29,7 +29,7 @@ from ska_tango_event_monitor.prometheus.names import (
 
 K = TypeVar("K")
 V = TypeVar("V")
-SeriesKey = tuple[str, tuple[str, ...]]  # summary name, label values (server first)
+SeriesKey = tuple[str, tuple[str, ...]]  # summary name, label values (server, tango_host first)
 
 
 def _empty() -> Mapping[K, V]:
@@ -42,6 +42,7 @@ class ExportState:
 
     snapshot: Snapshot | None = None
     up: Mapping[str, bool] = field(default_factory=_empty)  # by admin device
+    databases: Mapping[str, str] = field(default_factory=_empty)  # tango_host by admin device
     states: Mapping[str, EventSystemState] = field(default_factory=_empty)  # up only
     backlogs: tuple[Backlog, ...] = ()
     findings: tuple[Finding, ...] | None = None  # None: no analysis
@@ -84,36 +85,48 @@ def next_state(
     states: Mapping[str, EventSystemState],
 ) -> ExportState:
     up = {server.admin: server.error is None for server in report.servers}
+    databases = {server.admin: server.tango_host or "" for server in report.servers}
     current = {admin: states[admin] for admin in sorted(states) if up.get(admin)}
-    observed = _observations(current)
+    observed = _observations(current, databases)
     flows = report.backlogs
     if report.findings is None:  # no analysis: join the streams here
         flows = tuple(backlogs([ServerView(admin, state) for admin, state in current.items()]))
     return ExportState(
         snapshot=snapshot,
         up=MappingProxyType(up),
+        databases=MappingProxyType(databases),
         states=MappingProxyType(current),
         backlogs=tuple(flows),
         findings=report.findings,
         unjudged=report.unjudged,
         observations=MappingProxyType({k: tuple(sorted(v)) for k, v in observed.items()}),
-        totals=MappingProxyType(_totals(previous, snapshot, observed)),
+        totals=MappingProxyType(
+            _totals(previous, set(server_labels(databases).values()), observed)
+        ),
     )
 
 
+def server_labels(databases: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """The `server` and `tango_host` labels of each admin device polled."""
+    return {admin: (short_name(admin), host) for admin, host in databases.items()}
+
+
 def _totals(
-    previous: ExportState, snapshot: Snapshot, observed: Mapping[SeriesKey, list[int]]
+    previous: ExportState,
+    present: set[tuple[str, str]],
+    observed: Mapping[SeriesKey, list[int]],
 ) -> dict[SeriesKey, tuple[int, int]]:
     """Sample counts and sums since start, forgetting the servers no longer polled."""
-    present = {short_name(poll.admin) for poll in snapshot.polls}
-    totals = {key: value for key, value in previous.totals.items() if key[1][0] in present}
+    totals = {key: value for key, value in previous.totals.items() if key[1][:2] in present}
     for key, values in observed.items():
         count, total = totals.get(key, (0, 0))
         totals[key] = (count + len(values), total + sum(values))
     return totals
 
 
-def _observations(states: Mapping[str, EventSystemState]) -> dict[SeriesKey, list[int]]:
+def _observations(
+    states: Mapping[str, EventSystemState], databases: Mapping[str, str]
+) -> dict[SeriesKey, list[int]]:
     """Microseconds (wakes for WAKES) per summary series; discarded events are left out,
     as in the tables."""
     found: dict[SeriesKey, list[int]] = {}
@@ -123,7 +136,7 @@ def _observations(states: Mapping[str, EventSystemState]) -> dict[SeriesKey, lis
             found.setdefault((name, labels), []).append(micros)
 
     for admin, state in states.items():
-        server = (short_name(admin),)
+        server = (short_name(admin), databases.get(admin, ""))
         for published in state.publisher_samples or ():
             add(PUBLISHER_GAP, server, published.micros_since_last_event)
             add(PUSH, server, published.push_event_micros)

@@ -61,14 +61,29 @@ class Monitor:
 
     def _server_poll(self, server: MonitoredServer, outcome: Outcome[Reply]) -> ServerPoll:
         admin, devices, duration = server.admin, server.devices, outcome.duration_s
+        host, origin = server.tango_host, server.followed_from
         if not outcome.ok:
             error = self._failure(admin, outcome)
-            return ServerPoll(admin, devices, error=error, duration_s=duration)
+            return ServerPoll(
+                admin,
+                devices,
+                error=error,
+                duration_s=duration,
+                tango_host=host,
+                followed_from=origin,
+            )
         self.unsupported.discard(admin)
         reply = outcome.value
         assert reply is not None
         return ServerPoll.parsed(
-            admin, devices, reply.decoded, reply.state, duration_s=duration, text=reply.text
+            admin,
+            devices,
+            reply.decoded,
+            reply.state,
+            duration_s=duration,
+            text=reply.text,
+            tango_host=host,
+            followed_from=origin,
         )
 
     def _failure(self, admin: str, outcome: Outcome[Any]) -> str:

@@ -24,6 +24,8 @@ class MonitoredServer:
 
     admin: str
     devices: tuple[str, ...]
+    tango_host: str | None = None  # its database as first spelled (None: no database)
+    followed_from: str | None = None  # the subscriber whose reply named it (admin device)
 
 
 DatabaseKey = tuple[str, int]  # a database's canonical host and its port
@@ -43,6 +45,7 @@ class DeviceResolver:
         self._hosts = hosts or HostIdentities()
         self._databases: dict[DatabaseKey | None, tango.Database] = {}
         self._default_keys: tuple[DatabaseKey, ...] | None = None
+        self._spellings: dict[DatabaseKey, str] = {}  # a database's first spelling
 
     def resolve(self, names: Sequence[str]) -> list[MonitoredServer]:
         servers: dict[ServerKey, tuple[str, list[str]]] = {}
@@ -51,7 +54,19 @@ class DeviceResolver:
             _, devices = servers.setdefault(self.server_key(admin), (admin, []))
             if text.strip() not in devices:
                 devices.append(text.strip())
-        return [MonitoredServer(admin, tuple(devices)) for admin, devices in servers.values()]
+        return [
+            MonitoredServer(admin, tuple(devices), self.tango_host(admin))
+            for admin, devices in servers.values()
+        ]
+
+    def tango_host(self, admin: str) -> str | None:
+        """The database of an admin device as `host:port`, the same text for every spelling
+        of it (the first one met; TANGO_HOST for a short name); None without a database."""
+        name = parse_device_name(admin)
+        key = self._database_key(name)
+        if not name.uses_database or key is None:
+            return None
+        return self._spellings.setdefault(key, name.database_address or default_tango_host())
 
     def server_key(self, admin: str) -> ServerKey:
         """The same key for every spelling of one admin device."""
@@ -103,6 +118,10 @@ class DeviceResolver:
         if key not in self._databases:
             self._databases[key] = connect_database(name)
         return self._databases[key]
+
+    def database_key(self, name: DeviceName) -> DatabaseKey | None:
+        """The canonical identity of a name's database: one for every spelling of it."""
+        return self._database_key(name)
 
     def _database_key(self, name: DeviceName) -> DatabaseKey | None:
         """The database of a name (for #dbase=no, the server's own address), canonical."""
