@@ -51,7 +51,12 @@ def check_metrics(url: str) -> None:
     age = time.time() - float(last_poll.group(1))
     if age > MAX_POLL_AGE_S:
         raise Unhealthy(f"the monitor's last poll is {age:.0f} s old")
-    up = re.findall(r'^tango_event_server_up\{server="([^"]*)"\} (\S+)$', text, re.M)
+    # every label set (server, tango_host, ...), in whatever order the exporter writes them
+    up = [
+        (server.group(1), value)
+        for labels, value in re.findall(r"^tango_event_server_up\{([^}]*)\} (\S+)$", text, re.M)
+        if (server := re.search(r'(?:^|,)server="([^"]*)"', labels))
+    ]
     if not up:
         raise Unhealthy("the monitor monitors no server")
     silent = [server for server, value in up if float(value) != 1]
