@@ -77,6 +77,16 @@ class StreamHealth:
         return stream_key(self.topic)
 
 
+def lag_text(lag_s: float | None, at_least: bool, behind: int | None = None) -> str:
+    """`14.2 s behind (68 events)`, `at least 30.0 s behind`, `caught up`."""
+    events = "" if behind is None else f" ({behind} event{'' if behind == 1 else 's'})"
+    if lag_s is None:
+        return f"lag unknown{events}"
+    if lag_s <= 0 and not behind:
+        return "caught up"
+    return f"{'at least ' if at_least else ''}{lag_s:.1f} s behind{events}"
+
+
 class _Poll(NamedTuple):
     time_s: float
     received: int
@@ -165,7 +175,7 @@ def _verdict(
         return Verdict.OK, "caught up", None
     run = _since_caught_up(mine)
     if len(run) < MIN_POLLS:
-        return None, f"events pending at {len(run)} poll(s) in a row ({MIN_POLLS} to judge)", None
+        return None, f"events pending at {len(run)} poll(s) in a row, {MIN_POLLS} needed", None
     lags = [p.lag_s for p in run]
     if run[-1].received > run[0].received and all(lag is not None for lag in lags):
         known = [lag for lag in lags if lag is not None]

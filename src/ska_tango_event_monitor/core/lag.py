@@ -52,13 +52,15 @@ class PushHistory:
 
     def lag(self, stream: StreamId, last_received: int, time_s: float) -> Lag | None:
         """How long the oldest event not received (`last_received` + 1) has waited at
-        `time_s`: 0 when nothing is pending; None when the stream has no history."""
+        `time_s`: 0 when nothing is pending; None when the history is too short to say."""
         points = self._points.get(stream)
         if not points:
             return None
         if last_received >= points[-1][1]:
             return Lag(0.0, False)
         pushed_at = pushed_time(points, last_received + 1)
+        if pushed_at is None and len(points) < 2:
+            return None  # one poll of the publisher: nothing to say how old
         if pushed_at is None:
             return Lag(max(time_s - points[0][0], 0.0), True)
         return Lag(max(time_s - pushed_at, 0.0), False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from ska_tango_event_monitor.core.findings.backlog import backlog_findings
+from ska_tango_event_monitor.core.findings.backlog import backlog_findings, with_health
 from ska_tango_event_monitor.core.findings.blocked import BlockedThreads
 from ska_tango_event_monitor.core.findings.event_thread import (
     churn,
@@ -86,7 +86,7 @@ class Analyser:
             blocked += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
         verdicts += blocked
         health = self._health.judge(flows, time_s, {finding.server for finding in blocked})
-        findings = tuple(v for v in verdicts if isinstance(v, Finding))
+        findings = tuple(with_health((v for v in verdicts if isinstance(v, Finding)), health))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
         resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])
         return Analysis(
