@@ -93,11 +93,17 @@ def test_the_tutorial_scan_backlog_shows_as_its_findings_say():
     assert edge.backlog == 384 - 316 and named
     assert edge.severity == max(f.severity for f in named)
     assert edge.findings[0] == max(named, key=lambda f: (f.severity, f.magnitude)).kind
-    assert edge.verdict is None and edge.lag_s is None
-    assert health(edge) == f"{edge.severity} {', '.join(edge.findings)}"
-    after = edges_of(event_graph(reports(SCAN)[-1]))[(HW, TOP, "foo/bar/hw/position.change")]
+    # the verdict and lag are the report's stream health of that stream (issue 14)
+    [judged] = [h for h in report.health if h.stream.endswith("foo/bar/hw/position.change")]
+    assert judged.lag_s is not None and judged.lag_s > 0
+    assert (edge.verdict, edge.lag_s) == (judged.verdict and str(judged.verdict), judged.lag_s)
+    if edge.verdict is None:  # not judged yet: labelled by its finding
+        assert health(edge) == f"{edge.severity} {', '.join(edge.findings)}"
+    last = reports(SCAN)[-1]
+    after = edges_of(event_graph(last))[(HW, TOP, "foo/bar/hw/position.change")]
     assert after.backlog == 0 and after.severity is None  # drained: nothing names it
-    assert colour(after) == GREY and health(after) == "not judged"
+    assert (after.verdict, after.lag_s) == ("OK", 0.0)
+    assert colour(after) != GREY and health(after) == "OK"
 
 
 def test_a_publisher_not_monitored_is_named_by_the_channel():
@@ -190,7 +196,10 @@ def test_every_edge_asks_edge_health_and_carries_its_answer(monkeypatch):
     """The one place verdicts and lag come from: what it answers is on the edge, and the
     colour and label follow (today's answer: not judged)."""
     report = reports(SCAN)[-1]
-    assert all(edge_health(report, e) == (None, None) for e in event_graph(report).edges)
+    judged = {(h.subscriber, stream_key(h.stream)): h for h in report.health}
+    for e in event_graph(report).edges:
+        h = judged[(e.subscriber, stream_key(e.stream))]  # every edge of the scan is joined
+        assert edge_health(report, e) == (str(h.verdict), h.lag_s) == ("OK", 0.0)
     monkeypatch.setattr(
         "ska_tango_event_monitor.core.graph.edge_health", lambda report, edge: ("STALLED", 14.2)
     )

@@ -19,7 +19,11 @@ from helpers import run_cli
 from ska_tango_event_monitor.core.findings import Severity
 from ska_tango_event_monitor.core.graph import ServerNode, event_graph
 from ska_tango_event_monitor.outputs.graph.dot import render_dot
-from ska_tango_event_monitor.outputs.graph.labels import FINDING_COLOURS, GREY, drawn_edges
+from ska_tango_event_monitor.outputs.graph.labels import (
+    FINDING_COLOURS,
+    VERDICT_COLOURS,
+    drawn_edges,
+)
 from ska_tango_event_monitor.outputs.graph.mermaid import render_mermaid
 from ska_tango_event_monitor.outputs.html.graph import graph_section
 from ska_tango_event_monitor.outputs.html.style import CSS, PAGE
@@ -87,7 +91,11 @@ def test_mermaid_has_a_node_per_server_and_a_styled_link_per_edge():
     assert "WARNING not connected" in links[0]
     warning = FINDING_COLOURS[Severity.WARNING]
     assert styles[0] == f"  linkStyle 0 stroke:{warning},color:{warning}"
-    assert styles[1] == f"  linkStyle 1 stroke:{GREY},color:{GREY}"
+    # the other link: the healthy stream, judged OK by the report's stream health
+    [good] = [e for e in graph.edges if e.connected]
+    assert good.verdict == "OK"
+    ok = VERDICT_COLOURS["OK"]
+    assert styles[1] == f"  linkStyle 1 stroke:{ok},color:{ok}"
 
 
 @pytest.mark.parametrize("suffix", [".dot", ".gv", ".mmd", ".md"])

@@ -8,6 +8,18 @@ from datetime import datetime
 
 from ska_tango_event_monitor.core.findings import Finding, Severity, Unjudged
 from ska_tango_event_monitor.core.findings.judged import CHECKS
+from ska_tango_event_monitor.core.health import SEVERITY, StreamHealth, Verdict
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """One stream over the run: its worst verdict and its largest lag."""
+
+    subscriber: str
+    label: str  # foo/bar/hw/position.change
+    worst: Verdict | None  # None: never judged
+    max_lag_s: float | None
+    lag_at_least: bool  # the largest lag is a lower bound
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class FindingsLog:
         self._servers: dict[str, None] = {}  # every server polled, in order
         self._judged: set[tuple[str, str]] = set()  # (check, server) judged at least once
         self._unjudged: dict[tuple[str, str], str] = {}  # never judged: the latest reason
+        self._streams: dict[tuple[str, str], StreamRecord] = {}
 
     def add(
         self,
@@ -41,9 +54,13 @@ class FindingsLog:
         findings: Iterable[Finding],
         unjudged: Iterable[Unjudged] = (),
         servers: Iterable[str] = (),
+        health: Iterable[StreamHealth] = (),
     ) -> None:
-        """One snapshot's findings, the checks it could not make, and the servers it polled."""
+        """One snapshot's findings, the checks it could not make, the servers it polled and
+        its streams' health."""
         self.snapshots += 1
+        for stream in health:
+            self._add_health(stream)
         self.first_time = self.first_time or time
         self.last_time = time
         self._add_judged(unjudged, servers)
@@ -62,6 +79,27 @@ class FindingsLog:
                     last_time=time,
                 )
             counted.add(key)
+
+    def _add_health(self, stream: StreamHealth) -> None:
+        key = (stream.subscriber, stream.label)
+        known = self._streams.get(key)
+        worst, lag, at_least = stream.verdict, stream.lag_s, stream.lag_at_least
+        if known is not None:
+            if known.worst is not None and (
+                worst is None or SEVERITY[known.worst] >= SEVERITY[worst]
+            ):
+                worst = known.worst
+            if known.max_lag_s is not None and (lag is None or known.max_lag_s >= lag):
+                lag, at_least = known.max_lag_s, known.lag_at_least
+        self._streams[key] = StreamRecord(stream.subscriber, stream.label, worst, lag, at_least)
+
+    @property
+    def streams(self) -> list[StreamRecord]:
+        """Every stream seen, the worst first."""
+        return sorted(
+            self._streams.values(),
+            key=lambda r: (-SEVERITY.get(r.worst, -1) if r.worst else 1, r.subscriber, r.label),
+        )
 
     def _add_judged(self, unjudged: Iterable[Unjudged], servers: Iterable[str]) -> None:
         missing = {(item.check, item.server): item.reason for item in unjudged}

@@ -61,12 +61,13 @@ class EventGraph:
 
 
 def edge_health(report: SnapshotReport, edge: StreamEdge) -> tuple[str | None, float | None]:
-    """The verdict on a stream and its lag in seconds, (None, None) while not judged.
-
-    The one place the graph asks: today's report carries neither a verdict nor a lag per
-    stream, so every edge is "not judged"; this is where they will be read from it.
-    """
-    del report, edge  # nothing in today's report to read them from
+    """The verdict on a stream and its lag in seconds, from the report's stream health
+    (`core/health`); (None, None) while not judged or not joined to its publisher."""
+    key, subscriber = stream_key(edge.stream), edge.subscriber.lower()
+    for health in report.health:
+        if health.subscriber.lower() == subscriber and stream_key(health.stream) == key:
+            verdict = None if health.verdict is None else str(health.verdict)
+            return verdict, health.lag_s
     return None, None
 
 

@@ -15,6 +15,7 @@ from ska_tango_event_monitor.core.findings import Analyser, Analysis, Finding, U
 from ska_tango_event_monitor.core.findings.model import Resubscription
 from ska_tango_event_monitor.core.findings.silent import PollFacts
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, StreamRate
+from ska_tango_event_monitor.core.health import StreamHealth
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.parse import ReplyError, parse_reply
@@ -123,6 +124,7 @@ class SnapshotReport:
     backlogs: tuple[Backlog, ...] = ()
     unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
     resubscriptions: tuple[Resubscription, ...] = ()  # keep-alive ages, per subscription
+    health: tuple[StreamHealth, ...] = ()  # lag and verdict, per subscription joined
     # the state of each server that answered, for outputs that show more than the changes
     # (the exporter); not part of the JSON report
     states: Mapping[str, EventSystemState] = field(
@@ -182,6 +184,7 @@ class MonitorSession:
             backlogs=analysis.backlogs,
             unjudged=analysis.unjudged,
             resubscriptions=analysis.resubscriptions,
+            health=analysis.health,
             states=MappingProxyType({admin: view.state for admin, view in views.items()}),
         )
 

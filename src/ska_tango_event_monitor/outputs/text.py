@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.findings import Finding, Unjudged
 from ska_tango_event_monitor.core.findings.judged import group_text, grouped
 from ska_tango_event_monitor.core.findings_log import FindingsLog
+from ska_tango_event_monitor.core.health import StreamHealth
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.performance import SAMPLE_RING_SIZE, PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
@@ -16,6 +18,7 @@ from ska_tango_event_monitor.outputs import changes
 from ska_tango_event_monitor.outputs.changes import (
     _SUBSCRIPTION_CHANGE_LABELS,  # noqa: F401  (the docs' test reads the labels here)
 )
+from ska_tango_event_monitor.outputs.health import health_lines, summary_lines
 
 WIDTH = 120
 SNAPSHOT_SEPARATOR = "\n\n\n"
@@ -27,9 +30,12 @@ def render_snapshot(report: SnapshotReport) -> str:
     """One snapshot: banner, a section per server, banner (no trailing newline)."""
     banner = f"{report.time.isoformat(timespec='microseconds'):=^{WIDTH}}"
     lines = [banner]
+    health: dict[str, list[StreamHealth]] = defaultdict(list)  # by subscriber, grouped once
+    for stream in report.health:
+        health[stream.subscriber].append(stream)
     for server in report.servers:
         lines.append(f"{server.title:-^{WIDTH}}")
-        lines.extend(_server_lines(server) or [""])
+        lines.extend(_server_lines(server, health.get(server.admin, ())) or [""])
     if report.findings or report.unjudged:
         lines += [f"{'Findings':-^{WIDTH}}", *map(finding_line, report.findings or ())]
         servers = [server.admin for server in report.servers]
@@ -49,7 +55,7 @@ def unjudged_lines(unjudged: Iterable[Unjudged], servers: Sequence[str]) -> list
     return [f"not judged: {group_text(group, servers)}" for group in grouped(unjudged)]
 
 
-def _server_lines(server: ServerReport) -> list[str]:
+def _server_lines(server: ServerReport, health: Sequence[StreamHealth] = ()) -> list[str]:
     if server.error is not None:
         return [f"- Error: {server.error}"]
     lines = []
@@ -66,7 +72,8 @@ def _server_lines(server: ServerReport) -> list[str]:
     removed = changes.removed_subscriptions(diff.removed_subscriptions)
     lines += _section("Removed subscriptions", removed)
     lines += table_section("Client performance", server.client_performance)
-    lines += _section("Event rates", changes.rates(server.pushed_rates, server.processed_rates))
+    rates = changes.rates(server.pushed_rates, server.processed_rates)
+    lines += _section("Event rates", rates + health_lines(health))
     return lines
 
 
@@ -139,5 +146,6 @@ def render_summary(log: FindingsLog) -> str:
             span += f" to {entry.last_time:%H:%M:%S}"
         lines.append(f"{finding_line(entry.worst)} [in {entry.snapshots} snapshot(s), {span}]")
     lines += unjudged_lines(unjudged, log.servers)
+    lines += summary_lines(log.streams)
     lines.append("=" * WIDTH)
     return "\n".join(lines)

@@ -55,7 +55,9 @@ class ReportWriter:
     def write(self, report: SnapshotReport) -> None:
         if report.findings is not None:
             servers = [server.admin for server in report.servers]
-            self.findings.add(report.time, report.findings, report.unjudged, servers)
+            self.findings.add(
+                report.time, report.findings, report.unjudged, servers, report.health
+            )
         if self._history is not None:
             self._history.add(report)
         self._last = report

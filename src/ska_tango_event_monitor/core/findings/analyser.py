@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from ska_tango_event_monitor.core.findings.backlog import backlog_findings
+from ska_tango_event_monitor.core.findings.backlog import backlog_findings, with_health
 from ska_tango_event_monitor.core.findings.blocked import BlockedThreads
 from ska_tango_event_monitor.core.findings.event_thread import (
     churn,
@@ -44,6 +44,7 @@ from ska_tango_event_monitor.core.flow import (
     publisher_index,
     pushed_rates,
 )
+from ska_tango_event_monitor.core.health import HealthJudge
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.streams import stream_key
 
@@ -56,6 +57,7 @@ class Analyser:
         self._keepalive = KeepAlive()
         self._blocked = BlockedThreads()
         self._silent = SilentSubscriptions()
+        self._health = HealthJudge(self.thresholds.window_s)
 
     def analyse(
         self,
@@ -85,14 +87,23 @@ class Analyser:
         for flow in flows:
             known = worst.get(flow.subscriber)
             worst[flow.subscriber] = flow.events if known is None else max(known, flow.events)
+        blocked: list[Finding] = []
         for view in views:
             verdicts += self._server_verdicts(view, pace, worst.get(view.admin, 0))
-            verdicts += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
-        findings = tuple(v for v in verdicts if isinstance(v, Finding))
+            blocked += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
+        verdicts += blocked
+        health = self._health.judge(flows, time_s, {finding.server for finding in blocked})
+        findings = tuple(with_health((v for v in verdicts if isinstance(v, Finding)), health))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
         resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])
         return Analysis(
-            tuple(pushed), tuple(processed), tuple(flows), findings, unjudged, resubscriptions
+            tuple(pushed),
+            tuple(processed),
+            tuple(flows),
+            findings,
+            unjudged,
+            resubscriptions,
+            health,
         )
 
     def _follow(self, views: Sequence[ServerView], failures: Iterable[str], time_s: float) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from ska_tango_event_monitor.core.findings.memory import Memory
 from ska_tango_event_monitor.core.findings.model import Finding, Severity, stream_label
 from ska_tango_event_monitor.core.flow import Backlog, StreamRate
+from ska_tango_event_monitor.core.health import StreamHealth, Verdict, lag_text
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.streams import attribute_name
 
@@ -97,3 +99,38 @@ def _delayed_finding(flow: Backlog, flows: list[Backlog]) -> Finding:
         f"{flow.last_received}){behind}",
         magnitude=flow.events,
     )
+
+
+def with_health(findings: Iterable[Finding], health: Iterable[StreamHealth]) -> list[Finding]:
+    """The backlog and delayed findings in seconds, with their stream's verdict; one finding
+    for a FALLING BEHIND or STALLED stream that has none (one per stream, not per check)."""
+    streams = {(h.subscriber, h.label): h for h in health}
+    found, told = [], set()
+    for finding in findings:
+        stream = streams.get((finding.server, finding.stream or ""))
+        if stream is not None and finding.kind in ("backlog", "delayed"):
+            told.add((stream.subscriber, stream.label))
+            # `... not yet received (14.2 s behind; last pushed ...`: the lag beside the count
+            lag = lag_text(stream.lag_s, stream.lag_at_least)
+            verdict = f"; {stream.verdict}: {stream.reason}" if _bad(stream) else ""
+            message = finding.message.replace(" (last pushed", f" ({lag}; last pushed", 1)
+            finding = replace(finding, message=f"{message}{verdict}")
+        found.append(finding)
+    for stream in streams.values():
+        if _bad(stream) and (stream.subscriber, stream.label) not in told:
+            found.append(
+                Finding(
+                    Severity.WARNING,
+                    str(stream.verdict).lower(),
+                    stream.subscriber,
+                    stream.label,
+                    f"{lag_text(stream.lag_s, stream.lag_at_least, stream.behind)} of "
+                    f"{short_name(stream.publisher)}; {stream.verdict}: {stream.reason}",
+                    magnitude=stream.lag_s or 0.0,
+                )
+            )
+    return found
+
+
+def _bad(stream: StreamHealth) -> bool:
+    return stream.verdict in (Verdict.FALLING_BEHIND, Verdict.STALLED)

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from ska_tango_event_monitor.core.findings.judged import Unjudged
 from ska_tango_event_monitor.core.flow import Backlog, StreamRate
+from ska_tango_event_monitor.core.health import StreamHealth
 from ska_tango_event_monitor.core.streams import stream_key
 
 
@@ -59,6 +60,7 @@ class Analysis:
     findings: tuple[Finding, ...] = ()
     unjudged: tuple[Unjudged, ...] = ()  # checks that could not be made, and why
     resubscriptions: tuple[Resubscription, ...] = ()  # keep-alive, per subscription
+    health: tuple[StreamHealth, ...] = ()  # lag and verdict, per subscription joined
 
 
 def stream_label(name: str) -> str:
