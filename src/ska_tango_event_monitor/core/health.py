@@ -182,7 +182,9 @@ def _verdict(
     # a lag not known yet (a publisher's first poll) leaves that poll out, not the run
     timed = [(p.time_s, p.lag_s) for p in run if p.lag_s is not None]
     known = [lag for _, lag in timed]
-    if run[-1].received > run[0].received and len(known) >= MIN_POLLS:
+    if len(known) < MIN_POLLS:  # not an all-clear either: too few lags to tell a trend
+        return None, f"lag known at {len(known)} poll(s) of its backlog, {MIN_POLLS} needed", None
+    if run[-1].received > run[0].received:
         # a lag "shrinks" only by more than the poll times' jitter (a few ms): 5 % of the
         # polling interval, so a plateau measured 3.502 s then 3.500 s still never shrank
         steady = all(b >= a - JITTER_SHARE * (t2 - t1) for (t1, a), (t2, b) in pairwise(timed))
