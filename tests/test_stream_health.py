@@ -1,0 +1,96 @@
+"""The time lag and the verdict per stream (issue 14) on the real recordings of
+tests/data/scenarios.md, against what happened (the truth files: each push's time, as the
+devices stamped it, apart from the monitor)."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.health import StreamHealth, Verdict
+from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.session import MonitorSession
+from ska_tango_event_monitor.core.streams import stream_key
+from ska_tango_event_monitor.recording import read_recording
+
+PERIOD_S = 1.0  # every health recording was made at --polling-period 1
+TRUTHS = ["scenario_scan_and_drain", "scenario_cross_database_behind", "scenario_blocked_forever"]
+
+
+def health_per_poll(path: Path) -> list[dict[tuple[str, str], StreamHealth]]:
+    session = MonitorSession(Analyser())
+    return [
+        {_key(h.subscriber, h.stream): h for h in session.update(snapshot).health}
+        for snapshot in read_recording(path)
+    ]
+
+
+def _key(subscriber: str, stream: str) -> tuple[str, str]:
+    """Both without their database: the truth files name them short."""
+    return short_name(subscriber).lower(), short_name(stream_key(stream))
+
+
+def verdicts(poll: dict[tuple[str, str], StreamHealth], subscriber: str) -> set[Verdict | None]:
+    return {h.verdict for (s, _), h in poll.items() if s.endswith(subscriber.lower())}
+
+
+@pytest.mark.parametrize("name", TRUTHS)
+def test_the_lag_is_the_oldest_waiting_event_s_age_within_one_poll(name: str) -> None:
+    """Interpolating the publisher's counter between polls is off by less than one polling
+    period; every stream that the truth file knows is judged against it."""
+    truth = json.loads((DATA / f"{name}.truth.json").read_text())["polls"]
+    polls = health_per_poll(DATA / f"{name}.jsonl")
+    assert len(polls) == len(truth)
+    compared = 0
+    for ours, true in zip(polls, truth, strict=True):
+        for stream in true["streams"]:
+            health = ours.get(_key(stream["subscriber"], stream["stream"]))
+            if health is None or health.lag_s is None or health.lag_at_least:
+                continue
+            assert health.behind == stream["behind"]
+            assert abs(health.lag_s - stream["oldest_waiting_s"]) < PERIOD_S, (stream, health)
+            compared += 1
+    assert compared >= len(truth) - 3  # all but the first polls (no lag known yet)
+
+
+def test_a_healthy_system_has_every_stream_ok() -> None:
+    polls = health_per_poll(DATA / "scenario_healthy_many.jsonl.gz")
+    assert all(
+        v in (Verdict.OK, None) for poll in polls for h in poll.values() for v in [h.verdict]
+    )
+    assert polls[-1] and all(h.verdict is Verdict.OK for h in polls[-1].values())
+
+
+def test_a_blocked_event_thread_makes_its_streams_stalled_and_its_twin_stays_ok() -> None:
+    polls = health_per_poll(DATA / "scenario_blocked_forever.jsonl")
+    assert verdicts(polls[-1], "EventLab/blocked") == {Verdict.STALLED}
+    twin = [verdicts(poll, "EventLab/sink") for poll in polls]  # its healthy twin
+    assert all(v <= {Verdict.OK, None} for v in twin) and twin[-1] == {Verdict.OK}
+
+
+def test_a_subscriber_in_another_database_falls_behind_with_a_growing_lag() -> None:
+    polls = health_per_poll(DATA / "scenario_cross_database_behind.jsonl")
+    [last] = [h for (s, _), h in polls[-1].items() if s.endswith("eventlab/sink")]
+    assert last.verdict is Verdict.FALLING_BEHIND
+    lags = [h.lag_s for p in polls[-4:] for (s, _), h in p.items() if s.endswith("eventlab/sink")]
+    assert all(b > a for a, b in pairwise(lags)), lags  # type: ignore[operator]
+
+
+def test_the_scan_falls_behind_the_late_event_waits_behind_it_and_both_drain() -> None:
+    polls = health_per_poll(DATA / "scenario_scan_and_drain.jsonl")
+    position = [p.get(("dserver/myserver/top", "foo/bar/hw/position.change")) for p in polls]
+    mode = [p.get(("dserver/myserver/top", "foo/bar/hw/mode.change")) for p in polls]
+    behind = [i for i, h in enumerate(position) if h and h.verdict is Verdict.FALLING_BEHIND]
+    assert behind, "the position stream never FALLING BEHIND"
+    lags = [position[i].lag_s for i in behind]  # type: ignore[union-attr]
+    assert lags[-1] > lags[0]  # type: ignore[operator]
+    delayed = [h for h in mode if h and h.delayed_behind == "foo/bar/hw/position.change"]
+    assert delayed and all(h.verdict is Verdict.STALLED for h in delayed)
+    assert position[-1] and mode[-1]
+    assert (position[-1].verdict, position[-1].lag_s) == (Verdict.OK, 0.0)
+    assert (mode[-1].verdict, mode[-1].lag_s) == (Verdict.OK, 0.0)
