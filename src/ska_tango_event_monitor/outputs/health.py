@@ -43,15 +43,17 @@ def _stream_text(health: StreamHealth) -> str:
 
 def summary_lines(streams: Sequence[StreamRecord]) -> list[str]:
     """Per stream, the worst verdict of the run and the largest lag; the OK ones counted."""
-    bad = [s for s in streams if s.worst not in (Verdict.OK, None)]
+    # not OK, or never judged but seen behind (a run too short for a verdict says so)
+    bad = [s for s in streams if s.worst is not Verdict.OK and (s.worst or s.max_lag_s)]
     if not bad:  # a healthy run's summary stays as it was
         return []
     lines = ["- Streams: the worst verdict and the largest lag of each"]
     for record in bad:
         lag = lag_text(record.max_lag_s, record.lag_at_least)
-        lines.append(f"{record.label} at {short_name(record.subscriber)}: {record.worst}, {lag}")
+        worst = record.worst or "not judged"
+        lines.append(f"{record.label} at {short_name(record.subscriber)}: {worst}, {lag}")
     ok = sum(s.worst is Verdict.OK for s in streams)
-    never = sum(s.worst is None for s in streams)
+    never = sum(s.worst is None and s not in bad for s in streams)
     if ok:
         lines.append(f"{ok} stream(s) OK throughout")
     if never:
