@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ska_tango_event_monitor.core.findings import Finding, Severity
+from ska_tango_event_monitor.core.health import StreamHealth
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
@@ -63,12 +64,23 @@ class EventGraph:
 def edge_health(report: SnapshotReport, edge: StreamEdge) -> tuple[str | None, float | None]:
     """The verdict on a stream and its lag in seconds, from the report's stream health
     (`core/health`); (None, None) while not judged or not joined to its publisher."""
-    key, subscriber = stream_key(edge.stream), edge.subscriber.lower()
-    for health in report.health:
-        if health.subscriber.lower() == subscriber and stream_key(health.stream) == key:
-            verdict = None if health.verdict is None else str(health.verdict)
-            return verdict, health.lag_s
-    return None, None
+    health = _health_by_stream(report).get((edge.subscriber.lower(), stream_key(edge.stream)))
+    if health is None:
+        return None, None
+    return None if health.verdict is None else str(health.verdict), health.lag_s
+
+
+# the report indexed last and its health by (subscriber, stream): edge_health is asked once
+# per edge, and a facility's graph has thousands of them
+_indexed: tuple[SnapshotReport | None, dict[tuple[str, str], StreamHealth]] = (None, {})
+
+
+def _health_by_stream(report: SnapshotReport) -> dict[tuple[str, str], StreamHealth]:
+    global _indexed
+    if _indexed[0] is not report:
+        index = {(h.subscriber.lower(), stream_key(h.stream)): h for h in report.health}
+        _indexed = (report, index)
+    return _indexed[1]
 
 
 def event_graph(report: SnapshotReport) -> EventGraph:
