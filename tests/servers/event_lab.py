@@ -46,7 +46,7 @@ class EventSource(Device):
     def delete_device(self) -> None:
         self.StopPushing()
         for burst in self._bursts:
-            burst.join()
+            burst.join(timeout=0.5)  # a pusher may wait for the monitor this call holds
         self._bursts = []
 
     @attribute(dtype=int)
@@ -83,15 +83,22 @@ class EventSource(Device):
         if rate_hz <= 0:
             raise ValueError("the rate must be above 0")
         self.StopPushing()
-        self._stop_pushing.clear()
-        self._pusher = threading.Thread(target=self._push_at, args=(rate_hz,), daemon=True)
+        self._stop_pushing = threading.Event()  # its own: an old pusher may still be stopping
+        self._pusher = threading.Thread(
+            target=self._push_at, args=(rate_hz, self._stop_pushing), daemon=True
+        )
         self._pusher.start()
 
     @command
     def StopPushing(self) -> None:
+        # pytango's push_change_event takes this device's monitor, which a command holds:
+        # a pusher waiting for it cannot finish while we wait for the pusher, so wait only
+        # briefly (it then pushes at most once more and stops; `pushing` says when).
         self._stop_pushing.set()
         if self._pusher is not None:
-            self._pusher.join()
+            self._pusher.join(timeout=0.5)
+            if self._pusher.is_alive():
+                self._bursts.append(self._pusher)  # still counted by `pushing` until it ends
             self._pusher = None
 
     def _push_one(self) -> None:
@@ -108,14 +115,14 @@ class EventSource(Device):
             for _ in range(count):
                 self._push_one()
 
-    def _push_at(self, rate_hz: float) -> None:
+    def _push_at(self, rate_hz: float, stop: threading.Event) -> None:
         period = 1.0 / rate_hz
         with EnsureOmniThread():
             next_push = time.monotonic()
-            while not self._stop_pushing.is_set():
+            while not stop.is_set():
                 self._push_one()
                 next_push += period
-                self._stop_pushing.wait(max(0.0, next_push - time.monotonic()))
+                stop.wait(max(0.0, next_push - time.monotonic()))
 
 
 class EventSink(Device):

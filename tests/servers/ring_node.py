@@ -42,7 +42,7 @@ class RingSensor(Device):
 
     def delete_device(self) -> None:
         self._stop.set()
-        self._pusher.join()
+        self._pusher.join(timeout=0.5)  # a push waits for the device monitor this call holds
 
     @attribute(dtype=float, unit="degC")
     def temperature(self) -> float:
