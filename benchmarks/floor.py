@@ -10,7 +10,6 @@ the writer hold per server after a few polls is measured apart (tracemalloc slow
 
 from __future__ import annotations
 
-import cProfile
 import gc
 import time
 import tracemalloc
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from benchmarks.cpu_per_poll import PHASES, Discard, one_poll, wire_replies
+from benchmarks.cpu_per_poll import PHASES, Discard, one_poll, profiled_polls, wire_replies
 from benchmarks.profiling import report_profile
 from benchmarks.results import FloorRow, Report, Target, median, ms
 from benchmarks.synthetic import RING, System
@@ -169,14 +168,7 @@ def _memory_targets(report: Report, results: list[Measured]) -> None:
 def _explain(report: Report, m: Measured) -> None:
     """Where the time goes: a profiled run of 3 polls after the first."""
     system = m.system
-    wires = [wire_replies(system, poll) for poll in range(4)]
-    session, writer = MonitorSession(Analyser()), ReportWriter(Discard())
-    profile = cProfile.Profile()
-    for poll, wire in enumerate(wires):
-        if poll == 1:
-            profile.enable()
-        one_poll(system, poll, wire, session, writer, Counter())
-    profile.disable()
+    profile = profiled_polls(system)
     report.note(
         f"{_work(system)}: ours {ms(m.ours_s):.1f} ms = {m.ratio:.1f} x the floor "
         f"({ms(m.floor_s):.2f} ms) > {RATIO[system.perf]:g} x; cProfile summary of 3 polls "
