@@ -79,11 +79,16 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     # are ignored, so that perf monitoring is always switched off again. The full screen is
     # left before the summary; warnings are held meanwhile and written when it is.
     loop_env = env if screen is None else replace(env, stderr=screen.messages)
-    with _sigterm_as_interrupt(), screen or contextlib.nullcontext():
+    probe = None if options.no_probe or options.no_analysis else EndpointProbe()
+    with (
+        _sigterm_as_interrupt(),
+        screen or contextlib.nullcontext(),
+        probe or contextlib.nullcontext(),
+    ):
         try:
             finders = (discovery, publishers)
-            status = _poll_loop(
-                options, loop_env, monitor, recorder, writer, finders, export, screen
+            status = _polls(
+                options, loop_env, monitor, recorder, writer, finders, export, screen, probe
             )
         except KeyboardInterrupt:
             status = None
@@ -100,25 +105,6 @@ def run(options: argparse.Namespace, env: Environment) -> int:
     return final_status(writer, options, env) if status is None else status
 
 
-def _poll_loop(
-    options: argparse.Namespace,
-    env: Environment,
-    monitor: Monitor,
-    recorder: Recorder | None,
-    writer: ReportWriter,
-    finders: tuple[ServerDiscovery | None, PublisherFollower | None],
-    export: MetricsExport | None,
-    screen: TopScreen | None = None,
-) -> int | None:
-    """None when done (--count reached), else the exit status of a failure."""
-    probe = None if options.no_probe or options.no_analysis else EndpointProbe()
-    try:
-        return _polls(options, env, monitor, recorder, writer, finders, export, screen, probe)
-    finally:
-        if probe is not None:
-            probe.close()
-
-
 def _polls(
     options: argparse.Namespace,
     env: Environment,
@@ -130,6 +116,7 @@ def _polls(
     screen: TopScreen | None,
     probe: EndpointProbe | None,
 ) -> int | None:
+    """None when done (--count reached), else the exit status of a failure."""
     session = session_for(options)
     if options.monitor:
         _switch_perf_on(env, monitor, [s.admin for s in monitor.servers])

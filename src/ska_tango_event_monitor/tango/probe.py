@@ -102,3 +102,9 @@ class EndpointProbe:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> EndpointProbe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
