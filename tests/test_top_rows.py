@@ -8,7 +8,6 @@ No Tango, no terminal: the pure modules of `outputs/top` only.
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +48,7 @@ def reports(path: Path, analysis: bool = True) -> list[SnapshotReport]:
 
 def rows_at(path: Path, index: int) -> list[StreamRow]:
     found = reports(path)
-    return ordered(stream_rows(found[index], found[index - 1] if index else None))
+    return ordered(stream_rows(found[index]))
 
 
 def raw_replies(path: Path, index: int) -> dict[str, dict[str, Any]]:
@@ -136,9 +135,7 @@ def test_a_stuck_subscriber_is_an_error_row_above_the_healthy_one() -> None:
 
 def test_the_tutorial_scan_shows_the_position_stream_first_while_its_backlog_grows() -> None:
     found = reports(SCAN)
-    first_rows = [
-        ordered(stream_rows(report, previous))[0] for previous, report in itertools.pairwise(found)
-    ]
+    first_rows = [ordered(stream_rows(report))[0] for report in found[1:]]
     assert first_rows[0].stream == first_rows[1].stream == "foo/bar/hw/position.change"
     assert first_rows[1].backlog > first_rows[0].backlog > 0
     assert first_rows[1].severity is Severity.WARNING
@@ -146,7 +143,7 @@ def test_the_tutorial_scan_shows_the_position_stream_first_while_its_backlog_gro
 
 def test_a_finding_on_no_stream_row_gets_a_row_of_its_own() -> None:
     restart = reports(RESTART)
-    silent = ordered(stream_rows(restart[3], restart[2]))
+    silent = ordered(stream_rows(restart[3]))
     assert (silent[0].stream, silent[0].server, silent[0].findings) == (
         "–",
         "dserver/EventLab/pub",
@@ -160,7 +157,7 @@ def test_a_finding_on_no_stream_row_gets_a_row_of_its_own() -> None:
 
 def test_without_analysis_rows_have_no_rates_and_no_severity() -> None:
     found = reports(KEEPALIVE, analysis=False)
-    rows = stream_rows(found[-1], found[-2])
+    rows = stream_rows(found[-1])
     assert rows and all(row.severity is None and row.pushed_per_s is None for row in rows)
     assert {row.backlog for row in rows} == {583, 0}  # backlogs need no analysis
 
@@ -294,8 +291,7 @@ def recordings() -> Iterator[Path]:
 
 @pytest.mark.parametrize("path", list(recordings()), ids=lambda p: p.name)
 def test_every_recording_gives_rows_and_cells(path: Path) -> None:
-    found = reports(path)
-    for previous, report in zip([None, *found], found, strict=False):
-        rows = stream_rows(report, previous)
+    for report in reports(path):
+        rows = stream_rows(report)
         for shown in map(cells, ordered(rows)):
             assert len(shown) == len(COLUMNS) and all(isinstance(c, str) for c in shown)

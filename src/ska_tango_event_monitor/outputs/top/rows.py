@@ -19,6 +19,7 @@ from ska_tango_event_monitor.core.findings.event_thread import latency_measure
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
 from ska_tango_event_monitor.core.model import EventSystemState, processed
 from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.rate_index import StreamRates
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.streams import same_attribute, stream_key
 
@@ -48,10 +49,9 @@ class StreamRow:
         return tuple(s for s in sides if s is not None)
 
 
-def stream_rows(report: SnapshotReport, previous: SnapshotReport | None) -> list[StreamRow]:
-    """Every row of the report, unordered. `previous`, the report before it, tells a rate
-    of 0 (a counter that stood still) from a rate not known (no earlier reply)."""
-    rates = _Rates(report, previous)
+def stream_rows(report: SnapshotReport) -> list[StreamRow]:
+    """Every row of the report, unordered."""
+    rates = StreamRates(report)
     servers = {server.admin: server for server in report.servers}
     joined = _backlogs(report)
     rows = [
@@ -71,7 +71,7 @@ def _backlogs(report: SnapshotReport) -> Sequence[Backlog]:
 def _joined(
     report: SnapshotReport,
     joined: Sequence[Backlog],
-    rates: _Rates,
+    rates: StreamRates,
     servers: Mapping[str, ServerReport],
 ) -> Iterable[StreamRow]:
     for backlog in joined:
@@ -90,7 +90,7 @@ def _joined(
 def _one_sided(
     report: SnapshotReport,
     joined: Sequence[Backlog],
-    rates: _Rates,
+    rates: StreamRates,
     servers: Mapping[str, ServerReport],
 ) -> Iterable[StreamRow]:
     """Subscriptions not in a backlog (publisher not monitored, or nothing received yet),
@@ -124,7 +124,7 @@ def _subscriber_row(
     admin: str,
     state: EventSystemState,
     server: ServerReport,
-    rates: _Rates,
+    rates: StreamRates,
     publisher: str | None = None,
     pushed: float | None = None,
     backlog: int | None = None,
@@ -162,41 +162,6 @@ def _processing(server: ServerReport, topic: str) -> float | None:
         if named and same_attribute(topic, row.attribute or ""):
             return row.in_seconds(row.summary.median)
     return None
-
-
-class _Rates:
-    """Events per second from the report's rates (streams and topics that moved); 0 for
-    one that stood still since the previous report, None for one new since (no rate yet)."""
-
-    def __init__(self, report: SnapshotReport, previous: SnapshotReport | None) -> None:
-        analysed = report.findings is not None  # rates come with the analysis
-        self._before = previous.states if previous is not None and analysed else {}
-        self._pushed = {
-            (rate.server, stream_key(rate.name)): rate.per_second
-            for server in report.servers
-            for rate in server.pushed_rates
-        }
-        self._processed = {
-            (rate.server, rate.name): rate.per_second
-            for server in report.servers
-            for rate in server.processed_rates
-        }
-
-    def pushed(self, admin: str, stream: str) -> float | None:
-        rate = self._pushed.get((admin, stream_key(stream)))
-        before = self._before.get(admin)
-        return _rate(rate, before is not None and stream in before.publishers)
-
-    def processed(self, admin: str, topic: str) -> float | None:
-        rate = self._processed.get((admin, topic))
-        before = self._before.get(admin)
-        return _rate(rate, before is not None and topic in before.subscriptions)
-
-
-def _rate(moved: float | None, known_before: bool) -> float | None:
-    if moved is not None:
-        return moved
-    return 0.0 if known_before else None
 
 
 def _with_findings(rows: list[StreamRow], findings: Iterable[Finding]) -> list[StreamRow]:
