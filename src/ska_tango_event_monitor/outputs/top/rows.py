@@ -4,7 +4,8 @@ Pure. A row joins a publisher's stream to one subscriber's topic where both serv
 monitored (the report's backlogs); a subscription whose publisher is not monitored, and a
 stream no monitored server receives, make rows of one side. A finding that names no row's
 stream (a subscription not connected, a server not answering) makes a row of its own, so
-that no finding is off the screen.
+that no finding is off the screen. A row's lag and verdict are the report's stream health
+of its subscription, as the text and JSON reports give them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy
 from ska_tango_event_monitor.core.findings import Finding, Severity
 from ska_tango_event_monitor.core.findings.event_thread import latency_measure
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
+from ska_tango_event_monitor.core.health import StreamHealth, Verdict
 from ska_tango_event_monitor.core.model import EventSystemState, processed
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.rate_index import StreamRates
@@ -37,11 +39,13 @@ class StreamRow:
     missed: int | None = None  # the subscriber's missed_event_count (gaps, not events)
     latency_s: float | None = None  # p90 of this poll's samples (the highest from fewer)
     processing_s: float | None = None  # median time of its attribute's callbacks
-    lag_s: float | None = None  # not measured yet: how far behind in time
-    verdict: str | None = None  # not judged yet: a verdict on the stream's health
+    lag_s: float | None = None  # how long its oldest pending event has waited (None: unknown)
+    lag_at_least: bool = False  # that event is older than the push history kept
+    verdict: Verdict | None = None  # None: not judged (too few polls, or not joined)
     severity: Severity | None = None  # the worst finding on this row
     findings: tuple[str, ...] = ()  # the kinds of the findings on this row
     server: str | None = None  # a finding's own row: its server, on neither side
+    topic: str | None = None  # the subscription as its subscriber names it (full name)
 
     @property
     def servers(self) -> tuple[str, ...]:
@@ -58,7 +62,7 @@ def stream_rows(report: SnapshotReport) -> list[StreamRow]:
         *_joined(report, joined, rates, servers),
         *_one_sided(report, joined, rates, servers),
     ]
-    return _with_findings(rows, report.findings or ())
+    return _with_findings(_with_health(rows, report.health), report.findings or ())
 
 
 def _backlogs(report: SnapshotReport) -> Sequence[Backlog]:
@@ -139,6 +143,7 @@ def _subscriber_row(
         missed=state.subscriptions[topic].missed_event_count,
         latency_s=_latency(state, topic),
         processing_s=_processing(server, topic),
+        topic=topic,
     )
 
 
@@ -162,6 +167,23 @@ def _processing(server: ServerReport, topic: str) -> float | None:
         if named and same_attribute(topic, row.attribute or ""):
             return row.in_seconds(row.summary.median)
     return None
+
+
+def _with_health(rows: list[StreamRow], health: Iterable[StreamHealth]) -> list[StreamRow]:
+    """Each subscriber's row with the lag and verdict the report's stream health gives its
+    stream (read, never recomputed here); rows without one keep "not known"."""
+    by_topic: dict[tuple[str | None, str | None], StreamHealth] = {
+        (h.subscriber, h.topic): h for h in health
+    }
+    judged = []
+    for row in rows:
+        found = by_topic.get((row.subscriber, row.topic))
+        if found is not None:
+            row = replace(
+                row, lag_s=found.lag_s, lag_at_least=found.lag_at_least, verdict=found.verdict
+            )
+        judged.append(row)
+    return judged
 
 
 def _with_findings(rows: list[StreamRow], findings: Iterable[Finding]) -> list[StreamRow]:
