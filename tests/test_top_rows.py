@@ -8,7 +8,6 @@ No Tango, no terminal: the pure modules of `outputs/top` only.
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,11 @@ from typing import Any
 import pytest
 
 from conftest import DATA
+from helpers import run_cli
 from ska_tango_event_monitor.core.findings import Analyser, Severity
+from ska_tango_event_monitor.core.health import Verdict
 from ska_tango_event_monitor.core.session import MonitorSession, SnapshotReport
+from ska_tango_event_monitor.core.streams import stream_key
 from ska_tango_event_monitor.outputs.top.header import header_lines, header_of
 from ska_tango_event_monitor.outputs.top.layout import columns_for, cut_pair, widths
 from ska_tango_event_monitor.outputs.top.rows import StreamRow, stream_rows
@@ -49,7 +51,7 @@ def reports(path: Path, analysis: bool = True) -> list[SnapshotReport]:
 
 def rows_at(path: Path, index: int) -> list[StreamRow]:
     found = reports(path)
-    return ordered(stream_rows(found[index], found[index - 1] if index else None))
+    return ordered(stream_rows(found[index]))
 
 
 def raw_replies(path: Path, index: int) -> dict[str, dict[str, Any]]:
@@ -111,7 +113,10 @@ def test_rows_carry_rates_latency_and_callback_time_of_their_stream() -> None:
     assert healthy.processing_s < 0.01
     assert slow.latency_s > 3 and healthy.latency_s < 0.01  # queued behind the slow ones
     assert slow.missed == 0
-    assert slow.lag_s is None and slow.verdict is None  # not measured: never invented
+    # the report's stream health: behind by the backlog's push time, the others caught up
+    assert (slow.verdict, healthy.verdict) == (Verdict.FALLING_BEHIND, Verdict.OK)
+    assert slow.lag_s == pytest.approx(slow.backlog / slow.pushed_per_s, abs=1.0)
+    assert healthy.lag_s == 0.0 and cells(healthy)[6] == "0.0 s"
 
 
 def test_the_first_report_has_no_rates_yet() -> None:
@@ -136,9 +141,7 @@ def test_a_stuck_subscriber_is_an_error_row_above_the_healthy_one() -> None:
 
 def test_the_tutorial_scan_shows_the_position_stream_first_while_its_backlog_grows() -> None:
     found = reports(SCAN)
-    first_rows = [
-        ordered(stream_rows(report, previous))[0] for previous, report in itertools.pairwise(found)
-    ]
+    first_rows = [ordered(stream_rows(report))[0] for report in found[1:]]
     assert first_rows[0].stream == first_rows[1].stream == "foo/bar/hw/position.change"
     assert first_rows[1].backlog > first_rows[0].backlog > 0
     assert first_rows[1].severity is Severity.WARNING
@@ -146,7 +149,7 @@ def test_the_tutorial_scan_shows_the_position_stream_first_while_its_backlog_gro
 
 def test_a_finding_on_no_stream_row_gets_a_row_of_its_own() -> None:
     restart = reports(RESTART)
-    silent = ordered(stream_rows(restart[3], restart[2]))
+    silent = ordered(stream_rows(restart[3]))
     assert (silent[0].stream, silent[0].server, silent[0].findings) == (
         "–",
         "dserver/EventLab/pub",
@@ -160,9 +163,110 @@ def test_a_finding_on_no_stream_row_gets_a_row_of_its_own() -> None:
 
 def test_without_analysis_rows_have_no_rates_and_no_severity() -> None:
     found = reports(KEEPALIVE, analysis=False)
-    rows = stream_rows(found[-1], found[-2])
+    rows = stream_rows(found[-1])
     assert rows and all(row.severity is None and row.pushed_per_s is None for row in rows)
     assert {row.backlog for row in rows} == {583, 0}  # backlogs need no analysis
+
+
+# -- lag and verdict: what the JSON output's health says, at each snapshot ----------------------
+
+SCAN_AND_DRAIN = DATA / "scenario_scan_and_drain.jsonl"
+BLOCKED = DATA / "scenario_blocked_forever.jsonl"
+LAG, VERDICT = 6, 10  # in COLUMNS
+
+
+def json_health(path: Path) -> list[dict[tuple[str, str], dict[str, Any]]]:
+    """Per snapshot, `--replay FILE --format json`'s health entries by (subscriber, stream)."""
+    status, out, err = run_cli("--replay", str(path), "--format", "json")
+    assert status == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    return [
+        {(h["subscriber"], stream_key(h["topic"])): h for h in line["health"]}
+        for line in lines
+        if "health" in line
+    ]
+
+
+def shown_as(entry: dict[str, Any]) -> tuple[str, str]:
+    """The LAG and VERDICT cells a health entry reads as: `≥` for "at least", the verdict's
+    words (`FALLING_BEHIND` in JSON, `FALLING BEHIND` on the screen)."""
+    lag = entry["lag_s"]
+    lag_text = UNKNOWN if lag is None else f"{'≥' if entry['lag_at_least'] else ''}{lag:.1f} s"
+    verdict = entry["verdict"]
+    return lag_text, UNKNOWN if verdict is None else verdict.replace("_", " ")
+
+
+@pytest.mark.parametrize("path", [SCAN_AND_DRAIN, BLOCKED], ids=lambda p: p.name)
+def test_lag_and_verdict_cells_are_the_json_health_of_their_snapshot(path: Path) -> None:
+    found, health = reports(path), json_health(path)
+    assert len(found) == len(health)
+    judged = 0
+    for report, entries in zip(found, health, strict=True):
+        rows = {(row.subscriber, row.stream): cells(row) for row in stream_rows(report)}
+        for key, entry in entries.items():
+            assert (rows[key][LAG], rows[key][VERDICT]) == shown_as(entry), key
+            judged += entry["verdict"] is not None
+        for key in rows.keys() - entries.keys():  # no health: not known, not invented
+            assert (rows[key][LAG], rows[key][VERDICT]) == (UNKNOWN, UNKNOWN), key
+    assert judged > len(found)  # most snapshots judge their streams
+
+
+def test_the_scan_falls_behind_with_a_growing_lag_and_is_ok_after_the_drain() -> None:
+    """tests/data/scenario_scan_and_drain.truth.json: the scan runs from poll 2 to 26; the
+    position stream's oldest waiting event is that old (within one 1 s poll) at each poll."""
+    truth = json.loads(SCAN_AND_DRAIN.with_suffix(".truth.json").read_text())
+    found = reports(SCAN_AND_DRAIN)
+    position = "foo/bar/hw/position.change"
+    lags = []
+    for poll in truth["polls"]:
+        [row] = [r for r in stream_rows(found[poll["poll"]]) if r.stream == position]
+        [true] = [s for s in poll["streams"] if s["stream"] == position]
+        if true["received"]:  # a backlog once the subscriber has received something
+            assert row.backlog == true["behind"]
+        if row.lag_s is not None:
+            assert row.lag_s == pytest.approx(true["oldest_waiting_s"], abs=1.0)
+        lags.append((poll["poll"], row.lag_s, row.verdict))
+    behind = [lag for _, lag, verdict in lags if verdict is Verdict.FALLING_BEHIND]
+    assert len(behind) >= 10 and behind == sorted(behind)  # growing poll after poll
+    drained = next(
+        p["poll"] for p in truth["polls"] if p["poll"] > 3 and not p["streams"][1]["behind"]
+    )
+    assert {(lag, verdict) for poll, lag, verdict in lags if poll > drained} == {(0.0, Verdict.OK)}
+
+
+def test_a_stalled_stream_is_above_one_falling_behind_with_a_bigger_backlog() -> None:
+    """The mode event queued behind the position events: STALLED with 1 event waiting,
+    above the position stream FALLING BEHIND with dozens (both WARNING rows)."""
+    found = reports(SCAN_AND_DRAIN)
+    orders = [ordered(stream_rows(report)) for report in found]
+    stalled = [rows for rows in orders if Verdict.STALLED in {r.verdict for r in rows}]
+    assert all(rows[0].verdict is Verdict.STALLED for rows in stalled)
+    above = [
+        (first, second)
+        for first, second in stalled
+        if second.verdict is Verdict.FALLING_BEHIND and first.backlog < second.backlog
+    ]
+    assert len(above) >= 5
+    for first, second in above:
+        assert (first.stream, second.stream) == (
+            "foo/bar/hw/mode.change",
+            "foo/bar/hw/position.change",
+        )
+        assert first.severity == second.severity  # the verdict decides, not the finding
+        assert cells(first)[VERDICT] == "STALLED" and cells(second)[VERDICT] == "FALLING BEHIND"
+
+
+def test_a_blocked_subscriber_is_stalled_above_its_healthy_twin() -> None:
+    """tests/data/scenario_blocked_forever.truth.json: lab/sink/2 (EventLab/blocked) is
+    blocked after poll 2; EventLab/sink receives the same streams and stays caught up."""
+    rows = ordered(stream_rows(reports(BLOCKED)[-1]))
+    assert [(r.subscriber, r.verdict) for r in rows] == [
+        ("dserver/EventLab/blocked", Verdict.STALLED),
+        ("dserver/EventLab/blocked", Verdict.STALLED),
+        ("dserver/EventLab/sink", Verdict.OK),
+        ("dserver/EventLab/sink", Verdict.OK),
+    ]
+    assert all(r.lag_s > 5 for r in rows[:2]) and {r.lag_s for r in rows[2:]} == {0.0}
 
 
 # -- order, filter, fitting ---------------------------------------------------------------------
@@ -182,6 +286,29 @@ def test_worst_first_is_errors_then_warnings_then_lag_then_backlog() -> None:
         row("f.change", severity=Severity.INFO),
     ]
     assert [r.stream[0] for r in ordered(rows)] == list("cdbfea")
+
+
+def test_worst_first_puts_the_worse_verdict_before_lag_and_backlog() -> None:
+    """Within a severity: STALLED, FALLING BEHIND, RESET, STOPPED, then OK and not judged
+    alike (by lag, then backlog)."""
+    rows = [
+        row("ok.change", backlog=90, lag_s=8.0, verdict=Verdict.OK),
+        row("unjudged.change", backlog=70, lag_s=9.0),
+        row("stopped.change", backlog=0, lag_s=0.0, verdict=Verdict.STOPPED),
+        row("stalled.change", backlog=1, lag_s=1.0, verdict=Verdict.STALLED),
+        row("reset.change", backlog=5, verdict=Verdict.RESET),
+        row("behind.change", backlog=40, lag_s=4.0, verdict=Verdict.FALLING_BEHIND),
+        row("error.change", backlog=0, verdict=Verdict.OK, severity=Severity.ERROR),
+    ]
+    assert [r.stream.split(".")[0] for r in ordered(rows)] == [
+        "error",  # a finding's severity first: the row's colour
+        "stalled",
+        "behind",
+        "reset",
+        "stopped",
+        "unjudged",
+        "ok",
+    ]
 
 
 def test_each_sort_puts_its_largest_first_and_unknowns_last() -> None:
@@ -226,6 +353,8 @@ def test_cells_show_numbers_in_their_units_and_a_dash_where_unknown() -> None:
             missed=0,
             latency_s=4.2,
             processing_s=0.3006,
+            lag_s=14.249,
+            verdict=Verdict.FALLING_BEHIND,
             severity=Severity.WARNING,
             findings=("backlog", "latency"),
         )
@@ -237,14 +366,20 @@ def test_cells_show_numbers_in_their_units_and_a_dash_where_unknown() -> None:
         "10.0",
         "3.0",
         "46",
-        UNKNOWN,  # lag: not measured
+        "14.2 s",
         "0",
         "4.2 s",
         "300.6 ms",
-        UNKNOWN,  # verdict: not judged
+        "FALLING BEHIND",
         "backlog, latency",
     )
     assert len(shown) == len(COLUMNS)
+    assert cells(row("x.change"))[LAG :: VERDICT - LAG] == (UNKNOWN, UNKNOWN)  # not judged
+    assert cells(row("x.change", lag_s=30.04, lag_at_least=True))[LAG] == "≥30.0 s"
+    assert cells(row("x.change", lag_s=0.0, verdict=Verdict.OK))[LAG :: VERDICT - LAG] == (
+        "0.0 s",
+        "OK",
+    )
     assert style(row("x.change", severity=Severity.ERROR)) == "bold red"
     assert style(row("x.change")) == ""
 
@@ -294,8 +429,12 @@ def recordings() -> Iterator[Path]:
 
 @pytest.mark.parametrize("path", list(recordings()), ids=lambda p: p.name)
 def test_every_recording_gives_rows_and_cells(path: Path) -> None:
-    found = reports(path)
-    for previous, report in zip([None, *found], found, strict=False):
-        rows = stream_rows(report, previous)
+    for report in reports(path):
+        rows = stream_rows(report)
         for shown in map(cells, ordered(rows)):
             assert len(shown) == len(COLUMNS) and all(isinstance(c, str) for c in shown)
+        for health in report.health:  # each stream judged is on exactly one row
+            [judged] = [
+                r for r in rows if (r.subscriber, r.topic) == (health.subscriber, health.topic)
+            ]
+            assert (judged.lag_s, judged.verdict) == (health.lag_s, health.verdict)

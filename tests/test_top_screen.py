@@ -7,6 +7,7 @@ tmux test (test_top_terminal.py) runs the whole command on real servers.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -25,6 +26,7 @@ from rich.console import Console
 
 from conftest import DATA
 from helpers import wait_until
+from ska_tango_event_monitor.cli.main import Environment, main
 from ska_tango_event_monitor.core.findings import Analyser
 from ska_tango_event_monitor.core.session import MonitorSession, SnapshotReport
 from ska_tango_event_monitor.outputs.top.controls import Action, ViewState, press
@@ -132,6 +134,25 @@ def test_rows_are_coloured_by_severity() -> None:
     assert "\x1b[1;31m" not in healthy and "\x1b[33m" not in healthy
 
 
+def test_a_wide_screen_shows_each_streams_lag_and_verdict_the_worst_verdict_first() -> None:
+    """The tutorial's scan (tests/data/scenario_scan_and_drain.truth.json): the mode event
+    queued behind the position events, STALLED with 1 event waiting, above the position
+    stream FALLING BEHIND with dozens; each row's LAG and VERDICT the report's health."""
+    found = reports("scenario_scan_and_drain.jsonl")
+    report = found[15]
+    lines = drawn(Frame(report, found[14], ViewState()), 200, 10)
+    titles = lines[HEADER_LINES].split()
+    assert "LAG" in titles and "VERDICT" in titles
+    health = {h.label: h for h in report.health}
+    rows = lines[HEADER_LINES + 1 : HEADER_LINES + 3]
+    streams = ["foo/bar/hw/mode.change", "foo/bar/hw/position.change"]
+    for line, stream in zip(rows, streams, strict=True):
+        judged = health[stream]
+        assert stream in line
+        assert f"  {judged.lag_s:.1f} s  " in line and f"  {judged.verdict}  " in line
+    assert "STALLED" in rows[0] and "FALLING BEHIND" in rows[1]
+
+
 def test_the_filter_and_the_sort_show_in_the_status_line() -> None:
     ring = reports("scenario_ring50_slow_node.jsonl.gz")
     view = ViewState(order=1, filter="sensor/03")
@@ -166,8 +187,14 @@ class Terminal:
 
 @pytest.fixture
 def terminal() -> Iterator[Terminal]:
+    with open_terminal(20, 100) as opened:
+        yield opened
+
+
+@contextlib.contextmanager
+def open_terminal(lines: int, columns: int) -> Iterator[Terminal]:
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 100, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     output = bytearray()
 
     def drain() -> None:
@@ -210,6 +237,45 @@ def test_a_replay_is_stepped_through_with_the_keys(terminal: Terminal) -> None:
     assert done.is_set()
     assert termios.tcgetattr(terminal.stdin.fileno()) == before  # the terminal as it was
     wait_until(lambda: terminal.shows("\x1b[?1049l"), what="the alternate screen left")
+
+
+def rows_after(terminal: Terminal, position: str) -> list[str]:
+    """The table rows drawn since `position` last showed in the status line, as text."""
+    screen = terminal.output.decode(errors="replace")
+    if position not in screen:
+        return []
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen[screen.rindex(position) :])
+    return [line for line in plain.splitlines() if "EventLab/pub -> " in line]
+
+
+def test_replay_top_shows_the_blocked_subscriber_stalled_above_its_twin() -> None:
+    """`--replay FILE --top` on a terminal wide enough for every column: stepped to the last
+    snapshot of tests/data/scenario_blocked_forever.jsonl, EventLab/blocked's rows read
+    STALLED with their lag and come first; its twin EventLab/sink's read OK, 0.0 s."""
+    last = reports("scenario_blocked_forever.jsonl")[-1]
+    stalled = sorted(h.lag_s or 0.0 for h in last.health if h.subscriber.endswith("blocked"))
+    stderr = io.StringIO()
+    with open_terminal(20, 200) as wide:
+        environment = Environment(stdout=wide.stdout, stderr=stderr, stdin=wide.stdin)
+        path = str(DATA / "scenario_blocked_forever.jsonl")
+        status: list[int] = []
+        command = threading.Thread(
+            target=lambda: status.append(main(["--replay", path, "--top"], environment)),
+            daemon=True,
+        )
+        command.start()
+        wait_until(lambda: wide.shows("snapshot 1 of 10"), what="the first snapshot")
+        wide.type(b" " * 9)
+        wait_until(lambda: len(rows_after(wide, "snapshot 10 of 10")) >= 4, what="the last one")
+        rows = rows_after(wide, "snapshot 10 of 10")[:4]
+        wide.type(b"q")
+        command.join(timeout=10)
+        assert status == [0], stderr.getvalue()
+    assert [("Lab/blocked" in row, "STALLED" in row) for row in rows[:2]] == [(True, True)] * 2
+    assert {f"{lag:.1f} s" for lag in stalled} == {
+        re.search(r"(\d+\.\d s)\s+\d+\s", row).group(1) for row in rows[:2]
+    }
+    assert all("Lab/sink" in row and "  0.0 s  " in row and " OK " in row for row in rows[2:4])
 
 
 def test_q_between_polls_quits_and_p_holds_the_screen(terminal: Terminal) -> None:

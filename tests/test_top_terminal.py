@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -144,6 +145,14 @@ def test_top_shows_the_stream_falling_behind_first_and_q_leaves_cleanly(
         tmux.wait_for(lambda screen: len(screen) <= 4 and screen[0], "the tiny screen")
         tmux("resize-window", "-t", "top", "-x", str(WIDTH), "-y", str(HEIGHT))
         tmux.wait_for(lambda screen: SLOW in first_row(screen), "the screen redrawn")
+        # wide enough for LAG and VERDICT: the slow stream behind by seconds, judged
+        tmux("resize-window", "-t", "top", "-x", "200", "-y", str(HEIGHT))
+        screen = tmux.wait_for(
+            lambda screen: SLOW in first_row(screen) and "FALLING BEHIND" in first_row(screen),
+            "the slow stream FALLING BEHIND",
+        )
+        lag = re.search(r"\s(≥?)(\d+\.\d) s\s+\d+\s", first_row(screen))  # LAG, then MISSED
+        assert lag and float(lag.group(2)) > 0, first_row(screen)
         assert not (tmp_path / "status").exists()  # still running
 
         tmux("send-keys", "-t", "top", "q")

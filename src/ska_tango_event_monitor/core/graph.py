@@ -19,6 +19,7 @@ from ska_tango_event_monitor.core.findings import Finding, Severity
 from ska_tango_event_monitor.core.health import StreamHealth
 from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.rate_index import StreamRates
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.streams import stream_key
 
@@ -86,7 +87,7 @@ def _health_by_stream(report: SnapshotReport) -> dict[tuple[str, str], StreamHea
 def event_graph(report: SnapshotReport) -> EventGraph:
     nodes = {server.admin: _monitored_node(server) for server in report.servers}
     channels = _Channels(report.servers)
-    rates = _Rates(report)
+    rates = StreamRates(report)
     edges = [
         *_joined(report, rates),
         *_unjoined(report, rates, channels, nodes),
@@ -107,7 +108,7 @@ def _monitored_node(server: ServerReport) -> ServerNode:
     return ServerNode(server.admin, server_name(server.admin), error=server.error)
 
 
-def _joined(report: SnapshotReport, rates: _Rates) -> Iterator[StreamEdge]:
+def _joined(report: SnapshotReport, rates: StreamRates) -> Iterator[StreamEdge]:
     for flow in report.backlogs:
         yield StreamEdge(
             flow.publisher,
@@ -120,7 +121,7 @@ def _joined(report: SnapshotReport, rates: _Rates) -> Iterator[StreamEdge]:
 
 
 def _unjoined(
-    report: SnapshotReport, rates: _Rates, channels: _Channels, nodes: dict[str, ServerNode]
+    report: SnapshotReport, rates: StreamRates, channels: _Channels, nodes: dict[str, ServerNode]
 ) -> Iterator[StreamEdge]:
     """Subscriptions the backlogs leave out (publisher not monitored, nothing received
     yet, the analysis off) and those not connected; `nodes` gains their publishers."""
@@ -185,42 +186,6 @@ class _Channels:
         node_id = channel.lower()
         nodes.setdefault(node_id, ServerNode(node_id, server_name(channel), monitored=False))
         return node_id
-
-
-class _Rates:
-    """Events per second from the report's rates (those that moved); 0 for a stream that
-    stood still since the previous reply, None for one new since (no rate yet) and for all
-    without the analysis (it makes the rates)."""
-
-    def __init__(self, report: SnapshotReport) -> None:
-        self._analysed = report.findings is not None
-        self._servers = {server.admin: server for server in report.servers}
-        self._pushed = {
-            (rate.server, stream_key(rate.name)): rate.per_second
-            for server in report.servers
-            for rate in server.pushed_rates
-        }
-        self._processed = {
-            (rate.server, rate.name): rate.per_second
-            for server in report.servers
-            for rate in server.processed_rates
-        }
-
-    def pushed(self, admin: str, stream: str) -> float | None:
-        server = self._servers.get(admin)
-        diff = None if server is None else server.diff
-        new = diff is None or stream in {p.stream for p in diff.new_publishers}
-        return self._rate(self._pushed.get((admin, stream_key(stream))), new)
-
-    def processed(self, admin: str, topic: str) -> float | None:
-        diff = self._servers[admin].diff
-        new = diff is None or topic in {s.topic for s in diff.new_subscriptions}
-        return self._rate(self._processed.get((admin, topic)), new)
-
-    def _rate(self, moved: float | None, new: bool) -> float | None:
-        if not self._analysed:
-            return None
-        return moved if moved is not None else (None if new else 0.0)
 
 
 def _judged(report: SnapshotReport, edge: StreamEdge) -> StreamEdge:

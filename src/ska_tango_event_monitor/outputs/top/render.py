@@ -39,7 +39,7 @@ class Frame:
     """What one screen shows; `rows` in order and filtered, before fitting."""
 
     report: SnapshotReport | None
-    previous: SnapshotReport | None
+    previous: SnapshotReport | None  # the header's totals are known from a second report
     view: ViewState
     position: str = ""  # in a replay: `snapshot 3 of 10`
     message: str = ""  # the last warning, held while the screen is full
@@ -50,7 +50,7 @@ class Frame:
     def showing(
         self, report: SnapshotReport, previous: SnapshotReport | None, position: str = ""
     ) -> Frame:
-        rows = tuple(stream_rows(report, previous))
+        rows = tuple(stream_rows(report))
         return replace(self, report=report, previous=previous, position=position, all_rows=rows)
 
     def rows(self) -> list[StreamRow]:
@@ -58,7 +58,7 @@ class Frame:
             return []
         found = self.all_rows
         if found is None:
-            found = tuple(stream_rows(self.report, self.previous))
+            found = tuple(stream_rows(self.report))
         return ordered(matching(found, self.view.filter), self.view.sort)
 
 

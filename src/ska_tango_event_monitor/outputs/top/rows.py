@@ -4,7 +4,8 @@ Pure. A row joins a publisher's stream to one subscriber's topic where both serv
 monitored (the report's backlogs); a subscription whose publisher is not monitored, and a
 stream no monitored server receives, make rows of one side. A finding that names no row's
 stream (a subscription not connected, a server not answering) makes a row of its own, so
-that no finding is off the screen.
+that no finding is off the screen. A row's lag and verdict are the report's stream health
+of its subscription, as the text and JSON reports give them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import numpy
 from ska_tango_event_monitor.core.findings import Finding, Severity
 from ska_tango_event_monitor.core.findings.event_thread import latency_measure
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
+from ska_tango_event_monitor.core.health import StreamHealth, Verdict
 from ska_tango_event_monitor.core.model import EventSystemState, processed
 from ska_tango_event_monitor.core.names import short_name
+from ska_tango_event_monitor.core.rate_index import StreamRates
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.streams import same_attribute, stream_key
 
@@ -36,11 +39,13 @@ class StreamRow:
     missed: int | None = None  # the subscriber's missed_event_count (gaps, not events)
     latency_s: float | None = None  # p90 of this poll's samples (the highest from fewer)
     processing_s: float | None = None  # median time of its attribute's callbacks
-    lag_s: float | None = None  # not measured yet: how far behind in time
-    verdict: str | None = None  # not judged yet: a verdict on the stream's health
+    lag_s: float | None = None  # how long its oldest pending event has waited (None: unknown)
+    lag_at_least: bool = False  # that event is older than the push history kept
+    verdict: Verdict | None = None  # None: not judged (too few polls, or not joined)
     severity: Severity | None = None  # the worst finding on this row
     findings: tuple[str, ...] = ()  # the kinds of the findings on this row
     server: str | None = None  # a finding's own row: its server, on neither side
+    topic: str | None = None  # the subscription as its subscriber names it (full name)
 
     @property
     def servers(self) -> tuple[str, ...]:
@@ -48,17 +53,16 @@ class StreamRow:
         return tuple(s for s in sides if s is not None)
 
 
-def stream_rows(report: SnapshotReport, previous: SnapshotReport | None) -> list[StreamRow]:
-    """Every row of the report, unordered. `previous`, the report before it, tells a rate
-    of 0 (a counter that stood still) from a rate not known (no earlier reply)."""
-    rates = _Rates(report, previous)
+def stream_rows(report: SnapshotReport) -> list[StreamRow]:
+    """Every row of the report, unordered."""
+    rates = StreamRates(report)
     servers = {server.admin: server for server in report.servers}
     joined = _backlogs(report)
     rows = [
         *_joined(report, joined, rates, servers),
         *_one_sided(report, joined, rates, servers),
     ]
-    return _with_findings(rows, report.findings or ())
+    return _with_findings(_with_health(rows, report.health), report.findings or ())
 
 
 def _backlogs(report: SnapshotReport) -> Sequence[Backlog]:
@@ -71,7 +75,7 @@ def _backlogs(report: SnapshotReport) -> Sequence[Backlog]:
 def _joined(
     report: SnapshotReport,
     joined: Sequence[Backlog],
-    rates: _Rates,
+    rates: StreamRates,
     servers: Mapping[str, ServerReport],
 ) -> Iterable[StreamRow]:
     for backlog in joined:
@@ -90,7 +94,7 @@ def _joined(
 def _one_sided(
     report: SnapshotReport,
     joined: Sequence[Backlog],
-    rates: _Rates,
+    rates: StreamRates,
     servers: Mapping[str, ServerReport],
 ) -> Iterable[StreamRow]:
     """Subscriptions not in a backlog (publisher not monitored, or nothing received yet),
@@ -124,7 +128,7 @@ def _subscriber_row(
     admin: str,
     state: EventSystemState,
     server: ServerReport,
-    rates: _Rates,
+    rates: StreamRates,
     publisher: str | None = None,
     pushed: float | None = None,
     backlog: int | None = None,
@@ -139,6 +143,7 @@ def _subscriber_row(
         missed=state.subscriptions[topic].missed_event_count,
         latency_s=_latency(state, topic),
         processing_s=_processing(server, topic),
+        topic=topic,
     )
 
 
@@ -164,39 +169,21 @@ def _processing(server: ServerReport, topic: str) -> float | None:
     return None
 
 
-class _Rates:
-    """Events per second from the report's rates (streams and topics that moved); 0 for
-    one that stood still since the previous report, None for one new since (no rate yet)."""
-
-    def __init__(self, report: SnapshotReport, previous: SnapshotReport | None) -> None:
-        analysed = report.findings is not None  # rates come with the analysis
-        self._before = previous.states if previous is not None and analysed else {}
-        self._pushed = {
-            (rate.server, stream_key(rate.name)): rate.per_second
-            for server in report.servers
-            for rate in server.pushed_rates
-        }
-        self._processed = {
-            (rate.server, rate.name): rate.per_second
-            for server in report.servers
-            for rate in server.processed_rates
-        }
-
-    def pushed(self, admin: str, stream: str) -> float | None:
-        rate = self._pushed.get((admin, stream_key(stream)))
-        before = self._before.get(admin)
-        return _rate(rate, before is not None and stream in before.publishers)
-
-    def processed(self, admin: str, topic: str) -> float | None:
-        rate = self._processed.get((admin, topic))
-        before = self._before.get(admin)
-        return _rate(rate, before is not None and topic in before.subscriptions)
-
-
-def _rate(moved: float | None, known_before: bool) -> float | None:
-    if moved is not None:
-        return moved
-    return 0.0 if known_before else None
+def _with_health(rows: list[StreamRow], health: Iterable[StreamHealth]) -> list[StreamRow]:
+    """Each subscriber's row with the lag and verdict the report's stream health gives its
+    stream (read, never recomputed here); rows without one keep "not known"."""
+    by_topic: dict[tuple[str | None, str | None], StreamHealth] = {
+        (h.subscriber, h.topic): h for h in health
+    }
+    judged = []
+    for row in rows:
+        found = by_topic.get((row.subscriber, row.topic))
+        if found is not None:
+            row = replace(
+                row, lag_s=found.lag_s, lag_at_least=found.lag_at_least, verdict=found.verdict
+            )
+        judged.append(row)
+    return judged
 
 
 def _with_findings(rows: list[StreamRow], findings: Iterable[Finding]) -> list[StreamRow]:

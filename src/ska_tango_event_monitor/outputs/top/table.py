@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ska_tango_event_monitor.core.findings import Severity
+from ska_tango_event_monitor.core.health import SEVERITY
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.units import duration
 from ska_tango_event_monitor.outputs.top.rows import StreamRow
@@ -49,6 +50,12 @@ def _severity(row: StreamRow) -> int:
     return 0 if row.severity is None else -int(row.severity) - 1  # ERROR first, none last
 
 
+def _verdict(row: StreamRow) -> int:
+    """STALLED first, then FALLING BEHIND, RESET, STOPPED; OK and not judged alike (no
+    verdict against the stream), so that lag and backlog order those."""
+    return 0 if row.verdict is None else -SEVERITY[row.verdict]
+
+
 SortKey = Callable[[StreamRow], tuple[float | str, ...]]
 
 
@@ -59,18 +66,27 @@ class Order:
 
 
 def _worst(row: StreamRow) -> tuple[float | str, ...]:
-    return (_severity(row), _descending(row.lag_s), _descending(row.backlog), row.stream)
+    """A lag not known yet (a publisher's first poll) counts as none, not last: the backlog
+    then tells a stream already behind from one caught up."""
+    return (
+        _severity(row),
+        _verdict(row),
+        _descending(row.lag_s or 0.0),
+        _descending(row.backlog),
+        row.stream,
+    )
 
 
 def _by(value: Callable[[StreamRow], float | None]) -> SortKey:
     return lambda row: (_descending(value(row)), *_worst(row))
 
 
-# `s` goes through these in turn; the first is the default: ERROR, WARNING, then by lag and
-# backlog
+# `s` goes through these in turn; the first is the default: ERROR, WARNING, INFO, then the
+# worst verdict, then by lag and backlog
 ORDERS = (
     Order("worst", _worst),
     Order("backlog", _by(lambda row: row.backlog)),
+    Order("lag", _by(lambda row: row.lag_s)),
     Order("pushed/s", _by(lambda row: row.pushed_per_s)),
     Order("processed/s", _by(lambda row: row.processed_per_s)),
     Order("latency", _by(lambda row: row.latency_s)),
@@ -126,11 +142,11 @@ def cells(row: StreamRow) -> tuple[str, ...]:
         _rate(row.pushed_per_s),
         _rate(row.processed_per_s),
         UNKNOWN if row.backlog is None else str(row.backlog),
-        _seconds(row.lag_s),
+        _lag(row),
         UNKNOWN if row.missed is None else str(row.missed),
         _seconds(row.latency_s),
         _seconds(row.processing_s),
-        row.verdict or UNKNOWN,
+        UNKNOWN if row.verdict is None else str(row.verdict),
         ", ".join(row.findings),
     )
 
@@ -143,6 +159,14 @@ def _servers(row: StreamRow) -> str:
 
 def _rate(per_second: float | None) -> str:
     return UNKNOWN if per_second is None else f"{per_second:.1f}"
+
+
+def _lag(row: StreamRow) -> str:
+    """`14.2 s`, `≥30.0 s` when its event is older than the history kept, `0.0 s` caught up:
+    in seconds always, as the text report's `14.2 s behind`."""
+    if row.lag_s is None:
+        return UNKNOWN
+    return f"{'≥' if row.lag_at_least else ''}{row.lag_s:.1f} s"
 
 
 def _seconds(value: float | None) -> str:
