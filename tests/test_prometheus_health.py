@@ -29,10 +29,13 @@ from ska_tango_event_monitor.prometheus.collector import LatestSnapshot, make_re
 from ska_tango_event_monitor.recording import read_recording
 
 SCAN, BLOCKED = "scenario_scan_and_drain.jsonl", "scenario_blocked_forever.jsonl"
+CROSS = "scenario_cross_database_behind.jsonl"  # the subscriber in another Tango database
 LAG, AT_LEAST = "tango_event_stream_lag_seconds", "tango_event_stream_lag_at_least"
 VERDICT = "tango_event_stream_verdict"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-StreamLabels = tuple[str, str, str, str]  # server (subscriber), stream, event_type, publisher
+# server (the subscriber), tango_host, stream, event_type, publisher, publisher_tango_host
+StreamLabels = tuple[str, str, str, str, str, str]
+KEY = ("server", "tango_host", "stream", "event_type", "publisher", "publisher_tango_host")
 
 
 def json_reports(name: str) -> list[dict[str, Any]]:
@@ -77,9 +80,7 @@ def by_stream(text: str, name: str) -> dict[StreamLabels, float]:
     found = {}
     for labels, value in series(text, name).items():
         named = dict(labels)
-        assert named["tango_host"] == named["publisher_tango_host"] == ""  # recorded without
-        key = (named["server"], named["stream"], named["event_type"], named["publisher"])
-        found[key] = value
+        found[tuple(named[label] for label in KEY)] = value
     return found
 
 
@@ -88,18 +89,25 @@ def verdicts(text: str) -> dict[StreamLabels, dict[str, float]]:
     found: dict[StreamLabels, dict[str, float]] = {}
     for labels, value in series(text, VERDICT).items():
         named = dict(labels)
-        key = (named["server"], named["stream"], named["event_type"], named["publisher"])
+        key = tuple(named[label] for label in KEY)
         found.setdefault(key, {})[named["verdict"]] = value
     return found
 
 
-def stream_of(health: dict[str, Any]) -> StreamLabels:
-    """A JSON health entry's stream as the exporter labels it."""
-    stream, _, event_type = stream_key(health["topic"]).rpartition(".")
-    return health["subscriber"], stream, event_type, health["publisher"]
+def streams_of(report: dict[str, Any]) -> list[tuple[StreamLabels, dict[str, Any]]]:
+    """A JSON report's health entries, each with its stream as the exporter labels it (the
+    databases from the report's servers: empty in a recording made without them)."""
+    databases = {server["admin"]: server["tango_host"] or "" for server in report["servers"]}
+    found = []
+    for health in report["health"]:
+        stream, _, event_type = stream_key(health["topic"]).rpartition(".")
+        subscriber, publisher = health["subscriber"], health["publisher"]
+        labels = (subscriber, databases[subscriber], stream, event_type)
+        found.append(((*labels, publisher, databases[publisher]), health))
+    return found
 
 
-@pytest.fixture(scope="module", params=[SCAN, BLOCKED])
+@pytest.fixture(scope="module", params=[SCAN, BLOCKED, CROSS])
 def replayed(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]], list[str]]:
     return request.param, json_reports(request.param), scrapes(request.param)
 
@@ -109,10 +117,10 @@ def test_the_lag_equals_the_json_health_at_every_snapshot(replayed: Any) -> None
     assert len(reports) == len(texts) == len(list(read_recording(DATA / name)))
     known = 0
     for report, text in zip(reports, texts, strict=True):
-        health = report["health"]
-        lags = {stream_of(h): h["lag_s"] for h in health if h["lag_s"] is not None}
+        health = [(key, h) for key, h in streams_of(report) if h["lag_s"] is not None]
+        lags = {key: h["lag_s"] for key, h in health}
         assert by_stream(text, LAG) == lags
-        bounds = {stream_of(h): float(h["lag_at_least"]) for h in health if h["lag_s"] is not None}
+        bounds = {key: float(h["lag_at_least"]) for key, h in health}
         assert by_stream(text, AT_LEAST) == bounds
         known += len(lags)
     assert known > 0
@@ -125,12 +133,12 @@ def test_one_verdict_series_per_verdict_at_one_for_the_json_verdict(replayed: An
     seen = set()
     for report, text in zip(reports, texts, strict=True):
         expected = {
-            stream_of(h): {v.name: float(v.name == h["verdict"]) for v in Verdict}
-            for h in report["health"]
+            key: {v.name: float(v.name == h["verdict"]) for v in Verdict}
+            for key, h in streams_of(report)
         }
         assert verdicts(text) == expected
         seen |= {h["verdict"] for h in report["health"]}
-    assert None in seen and "OK" in seen  # the first polls are not judged
+    assert None in seen and seen - {None}  # the first polls are not judged, later ones are
 
 
 def test_the_scan_falls_behind_with_a_growing_lag_then_both_streams_are_ok() -> None:
@@ -139,11 +147,9 @@ def test_the_scan_falls_behind_with_a_growing_lag_then_both_streams_are_ok() -> 
     both are OK and caught up (the truth file: nothing behind at the last polls)."""
     texts = scrapes(SCAN)
     truth = json.loads((DATA / SCAN.replace(".jsonl", ".truth.json")).read_text())
-    top, hw = "dserver/MyServer/top", "dserver/MyServer/hw"
-    position, mode = (
-        (top, "foo/bar/hw/position", "change", hw),
-        (top, "foo/bar/hw/mode", "change", hw),
-    )
+    top, hw = ("dserver/MyServer/top", ""), ("dserver/MyServer/hw", "")  # no tango_host
+    position = (*top, "foo/bar/hw/position", "change", *hw)
+    mode = (*top, "foo/bar/hw/mode", "change", *hw)
 
     def state(text: str, stream: StreamLabels) -> str | None:
         [found] = [v for v, on in verdicts(text).get(stream, {}).items() if on == 1] or [None]
@@ -171,7 +177,7 @@ def test_a_blocked_thread_is_stalled_beside_its_ok_twin_with_the_truths_lag() ->
     for stream in truth["polls"][-1]["streams"]:
         subscriber = stream["subscriber"]
         attribute, _, event_type = stream["stream"].rpartition(".")
-        key = (subscriber, attribute, event_type, "dserver/EventLab/pub")
+        key = (subscriber, "", attribute, event_type, "dserver/EventLab/pub", "")
         on = [verdict for verdict, value in final[key].items() if value == 1]
         if subscriber == "dserver/EventLab/blocked":
             assert on == ["STALLED"]
@@ -200,3 +206,15 @@ def test_without_analysis_no_lag_nor_verdict() -> None:
     text = generate_latest(make_registry(latest)).decode()
     assert series(text, "tango_event_backlog_events")  # the backlog is still joined
     assert series(text, LAG) == series(text, AT_LEAST) == series(text, VERDICT) == {}
+
+
+def test_another_databases_subscriber_has_both_databases_in_its_labels() -> None:
+    """EventLab/sink, in another Tango database than EventLab/pub, falls behind: its lag and
+    verdict series say which database each side belongs to."""
+    report, text = json_reports(CROSS)[-1], scrapes(CROSS)[-1]
+    [(key, health)] = streams_of(report)
+    server, tango_host, _, _, publisher, publisher_tango_host = key
+    assert (server, publisher) == ("dserver/EventLab/sink", "dserver/EventLab/pub")
+    assert "" != tango_host != publisher_tango_host != ""
+    assert by_stream(text, LAG) == {key: health["lag_s"]} and health["lag_s"] > 0
+    assert verdicts(text)[key]["FALLING_BEHIND"] == 1
