@@ -56,6 +56,9 @@ def test_the_tutorial_prometheus_loads_the_rules() -> None:
 # what each alert names from its labels: the stream and its subscriber, a server, a monitor
 NAMED = {
     "TangoEventBacklogGrowing": ("server", "stream", "event_type", "publisher"),
+    "TangoEventStreamFallingBehind": ("server", "stream", "event_type", "publisher"),
+    "TangoEventStreamStalled": ("server", "stream", "event_type", "publisher"),
+    "TangoEventStreamLagHigh": ("server", "stream", "event_type", "publisher"),
     "TangoEventMissedEvents": ("server", "stream", "event_type"),
     "TangoEventServerNotAnswering": ("server",),
     "TangoEventThreadSaturated": ("server",),

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from exposition_series import JOB, Timeline, merge, polling_period, recording_timeline, series_name
+from exposition_series import (
+    JOB,
+    LAST_POLL,
+    Timeline,
+    merge,
+    polling_period,
+    recording_timeline,
+    series_name,
+)
 from prometheus_tools import (
     RULES,
     Alert,
@@ -30,10 +38,20 @@ MISSED = DATA / "scenario_missed_events.jsonl"
 RESTART = DATA / "scenario_publisher_restart.jsonl"
 RING = DATA / "scenario_ring50_slow_node.jsonl.gz"  # RingNode/17 slow on temperature
 HEALTHY = DATA / "scenario_healthy.jsonl"
+SCAN = DATA / "scenario_scan_and_drain.jsonl"  # the tutorial's scan, 1 s polls
 PERF_FIRST_POLL = DATA / "scenario_perf_first_poll.jsonl.gz"  # 20 healthy servers
 PUB, SINK, STUCK = "dserver/EventLab/pub", "dserver/EventLab/sink", "dserver/EventLab/stuck"
 BACKLOG_SERIES = "stream:tango_event_backlog_events:pushed_minus_received"
 STREAM = {"stream": "lab/source/1/value", "event_type": "change"}
+VERDICT, LAG = "tango_event_stream_verdict", "tango_event_stream_lag_seconds"
+WORST_LAG = "server:tango_event_stream_lag_seconds:max"
+
+
+def scraped(timeline: Timeline, step: int, name: str, labels: dict[str, str]) -> Alert:
+    """An alert on the series `name{labels}` of scrape `step`, with its value there."""
+    scrape = timeline.scrapes[step]
+    assert scrape is not None
+    return Alert(labels, scrape[series_name(name, labels)])
 
 
 def test_promtool_checks_the_rules() -> None:
@@ -87,14 +105,25 @@ def test_backlog_of_a_stuck_subscriber_across_monitors(tmp_path: Path, sharded: 
     }
     assert backlog_at == {2: 43, 24: 483}, "the stuck sink falls 20 events behind per poll"
     exporter_own = {'tango_event_backlog_events{server="dserver/EventLab/stuck"}': []}
+
+    def firing(step: int, backlog: float) -> dict[str, list[Alert]]:
+        """The backlog alert; with one monitor also the stream's verdict and lag (a monitor
+        without the publisher has neither)."""
+        alerts = {"TangoEventBacklogGrowing": [Alert(stuck, backlog)]}
+        if not sharded:  # STALLED from the third poll, its lag 30 s at least (the --window)
+            stalled = {**stuck, "verdict": "STALLED"}
+            alerts["TangoEventStreamStalled"] = [scraped(whole, step, VERDICT, stalled)]
+            alerts["TangoEventStreamLagHigh"] = [scraped(whole, step, LAG, stuck)]
+        return alerts
+
     promtool_test(
         tmp_path,
         timeline,
         interval=polling_period(list(read_recording(KEEPALIVE))),
         alerts={
-            20: {},  # growing, but not yet for 30 s
-            240: {"TangoEventBacklogGrowing": [Alert(stuck, 483)]},
-            290: {"TangoEventBacklogGrowing": [Alert(stuck, 583)]},
+            20: {},  # growing, but not yet for 30 s; STALLED, lagging, not yet for 2 minutes
+            240: firing(24, 483),
+            290: firing(29, 583),
         },
         samples={
             60: {BACKLOG_SERIES: recorded(6)},
@@ -179,6 +208,11 @@ def test_a_slow_node_in_a_ring_of_50(tmp_path: Path) -> None:
     latency = scrape[
         series_name("tango_event_callback_latency_seconds", {**node, "quantile": "0.9"})
     ]
+
+    def falling_behind(attribute: str) -> Alert:
+        labels = backlog(attribute).labels
+        return scraped(timeline, step, VERDICT, {**labels, "verdict": "FALLING_BEHIND"})
+
     promtool_test(
         tmp_path,
         timeline,
@@ -190,6 +224,76 @@ def test_a_slow_node_in_a_ring_of_50(tmp_path: Path) -> None:
                 ],
                 "TangoEventThreadSaturated": [Alert(node, busy)],
                 "TangoEventCallbackLatencyHigh": [Alert({**node, "quantile": "0.9"}, latency)],
+                # its lag grows to 5.5 s, below the lag alert's 10 s
+                "TangoEventStreamFallingBehind": [
+                    falling_behind(a) for a in ("humidity", "pressure", "temperature")
+                ],
+            }
+        },
+    )
+
+
+def test_the_tutorial_scan_had_it_gone_on(tmp_path: Path) -> None:
+    """The tutorial's scan up to its 21st poll (the slow position callback FALLING_BEHIND,
+    its lag past 10 s; the mode event pushed at the end STALLED behind it), continued as it
+    was: the verdict and lag alerts after their 2 minutes, and the worst lag of TopDevice's
+    server recorded. Only the health series and the monitor's own are fed to promtool: the
+    continued counters would raise the backlog, saturation and latency alerts as well, which
+    their own tests check."""
+    kept = (VERDICT, LAG, "tango_event_stream_lag_at_least", "up", LAST_POLL)
+    timeline = Timeline(
+        [
+            {k: v for k, v in (scrape or {}).items() if k.split("{")[0] in kept}
+            for scrape in recording_timeline(SCAN, "monitor", upto=21).extend(150).scrapes
+        ]
+    )
+    top = {"server": "dserver/MyServer/top", "publisher": "dserver/MyServer/hw"}
+    top |= {"event_type": "change", "instance": "monitor", "job": JOB}
+    position = {**top, "stream": "foo/bar/hw/position"}
+    mode = {**top, "stream": "foo/bar/hw/mode"}
+    conditions = {  # each alert's: it fires 2 minutes after the first scrape that meets it
+        "behind": (VERDICT, {**position, "verdict": "FALLING_BEHIND"}, 1),
+        "stalled": (VERDICT, {**mode, "verdict": "STALLED"}, 1),
+        "lag": (LAG, position, 10.001),
+    }
+    first = {
+        name: next(
+            i
+            for i, scrape in enumerate(timeline.scrapes)
+            if (scrape or {}).get(series_name(metric, labels), 0) >= least
+        )
+        for name, (metric, labels, least) in conditions.items()
+    }
+    assert first == {"behind": 6, "stalled": 13, "lag": 18}
+    lags = series_at(timeline, 20, LAG)
+    worst = max(
+        value for series, value in lags.items() if labels_of(series)["server"] == top["server"]
+    )
+    assert worst == lags[series_name(LAG, position)] > 10
+    promtool_test(
+        tmp_path,
+        timeline,
+        interval=1,
+        alerts={
+            120: {},
+            140: {
+                "TangoEventStreamFallingBehind": [
+                    scraped(timeline, 20, VERDICT, {**position, "verdict": "FALLING_BEHIND"})
+                ],
+                "TangoEventStreamStalled": [
+                    scraped(timeline, 20, VERDICT, {**mode, "verdict": "STALLED"})
+                ],
+                "TangoEventStreamLagHigh": [scraped(timeline, 20, LAG, position)],
+            },
+        },
+        samples={
+            140: {
+                WORST_LAG: [
+                    (
+                        series_name(WORST_LAG, {k: top[k] for k in ("instance", "job", "server")}),
+                        worst,
+                    )
+                ]
             }
         },
     )

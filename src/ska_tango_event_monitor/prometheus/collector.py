@@ -15,8 +15,10 @@ short name of the attribute (of the device for `intr_change`), lower case and wi
 event type (`foo/bar/hw/position`); `event_type` is the event type without the subscriber's
 `idl5_` wire prefix (`change`, `archive`, `periodic`, `user_event`, `attr_conf`, ...), so a
 publisher's `X.change` and its subscribers' `X.idl5_change` carry the same labels;
-`publisher` is the admin device that publishes a stream (backlog), `publisher_tango_host`
-its database; `attribute` is the
+`publisher` is the admin device that publishes a stream (backlog, lag, verdict),
+`publisher_tango_host` its database; `verdict` a stream's verdict by its `Verdict` name
+(`OK`, `FALLING_BEHIND`, ...), one series per verdict as an OpenMetrics StateSet has one per
+state (named `verdict` rather than after the metric, for PromQL); `attribute` is the
 `attr_name` of a performance sample (cut to 31 characters by cppTango); `side` is `server`
 (publisher samples) or `client` (subscriber samples).
 
@@ -61,10 +63,14 @@ from ska_tango_event_monitor.prometheus.names import (
     SERVER,
     SLEEP,
     STREAM,
+    STREAM_LAG,
+    STREAM_LAG_AT_LEAST,
+    STREAM_VERDICT,
     SUBSCRIBER_GAP,
     SUBSCRIPTION_METRICS,
     SUMMARIES,
     UP,
+    VERDICT_LABELS,
 )
 from ska_tango_event_monitor.prometheus.rows import (
     Rows,
@@ -72,12 +78,15 @@ from ska_tango_event_monitor.prometheus.rows import (
     check_rows,
     duration_rows,
     finding_rows,
+    lag_at_least_rows,
+    lag_rows,
     pushed_rows,
     sample_rows,
     stream_labels,
     subscription_rows,
     summary_rows,
     up_rows,
+    verdict_rows,
 )
 from ska_tango_event_monitor.prometheus.server import MetricsServer
 from ska_tango_event_monitor.prometheus.state import ExportState, LatestSnapshot, next_state
@@ -99,6 +108,9 @@ __all__ = [
     "SERVER",
     "SLEEP",
     "STREAM",
+    "STREAM_LAG",
+    "STREAM_LAG_AT_LEAST",
+    "STREAM_VERDICT",
     "SUBSCRIBER_GAP",
     "UP",
     "AddressError",
@@ -154,6 +166,9 @@ class EventSystemCollector:
             make = counter if kind == "counter" else gauge
             yield _family(make, name, STREAM, subscription_rows(state, value))
         yield _family(gauge, BACKLOG, BACKLOG_LABELS, backlog_rows(state))
+        yield _family(gauge, STREAM_LAG, BACKLOG_LABELS, lag_rows(state))
+        yield _family(gauge, STREAM_LAG_AT_LEAST, BACKLOG_LABELS, lag_at_least_rows(state))
+        yield _family(gauge, STREAM_VERDICT, VERDICT_LABELS, verdict_rows(state))
         yield _family(gauge, PERF_SAMPLES, PERF_SAMPLE_LABELS, sample_rows(state))
         for name, labels in SUMMARIES:
             yield _summary(core.SummaryMetricFamily, name, labels, state)

@@ -13,6 +13,9 @@ UP = "tango_event_server_up"
 QUERY_DURATION = "tango_event_server_query_duration_seconds"
 PUSHED = "tango_event_pushed_total"
 BACKLOG = "tango_event_backlog_events"
+STREAM_LAG = "tango_event_stream_lag_seconds"
+STREAM_LAG_AT_LEAST = "tango_event_stream_lag_at_least"
+STREAM_VERDICT = "tango_event_stream_verdict"
 PERF_SAMPLES = "tango_event_perf_samples"
 PUBLISHER_GAP = "tango_event_publisher_gap_seconds"
 PUSH = "tango_event_push_seconds"
@@ -29,6 +32,8 @@ CHECK_JUDGED = "tango_event_check_judged"
 SERVER = ("server", "tango_host")
 STREAM = (*SERVER, "stream", "event_type")
 BACKLOG_LABELS = (*STREAM, "publisher", "publisher_tango_host")
+# the state in a label of its own, one series per verdict (an OpenMetrics StateSet's shape)
+VERDICT_LABELS = (*BACKLOG_LABELS, "verdict")
 PERF_SAMPLE_LABELS = (*SERVER, "side")
 FINDING_LABELS = ("kind", "severity", *SERVER, "stream")
 CHECK_LABELS = (*SERVER, "check")
@@ -73,6 +78,20 @@ HELP = {
     BACKLOG: "Events pushed but not yet received: the publisher's last pushed server counter "
     "minus the subscriber's last received one, when both servers are monitored. Can be "
     "briefly negative around a publisher restart.",
+    STREAM_LAG: "How long the oldest event pushed but not yet received by the subscriber has "
+    "waited, in seconds (0 when caught up): when the publisher pushed it, interpolated from "
+    "the publisher's counter at the monitor's polls. Both times are read on the monitor's "
+    "clock, so unlike the callback latency it has no clock skew between hosts. A lower bound "
+    f"where {STREAM_LAG_AT_LEAST} is 1. Absent while the lag cannot be told (the publisher "
+    "polled once) and with --no-analysis; needs both servers in one monitor.",
+    STREAM_LAG_AT_LEAST: f"1 if {STREAM_LAG} is a lower bound (the oldest pending event was "
+    "pushed before the monitor's history of the stream, --window), 0 if it is measured.",
+    STREAM_VERDICT: "The stream's verdict over the --window, one series per verdict: 1 for "
+    "the stream's (OK, FALLING_BEHIND: the subscriber advances but its lag keeps growing, "
+    "STALLED: nothing received while events are pending, STOPPED: a periodic stream no longer "
+    "pushed, RESET: a counter went back), 0 for the others; all 0 while the stream is not "
+    "judged yet (too few polls to tell). Absent with --no-analysis; needs both servers in "
+    "one monitor.",
     PERF_SAMPLES: "Performance samples in the latest reply per side (server: publisher, "
     "client: subscriber); 256 means cppTango's ring was full and older samples were lost.",
     PUBLISHER_GAP: f"Event Gaps at the publisher: time between two pushes. {_SAMPLES}",

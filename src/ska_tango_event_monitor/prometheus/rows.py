@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ska_tango_event_monitor.core.findings.judged import CHECKS
+from ska_tango_event_monitor.core.health import StreamHealth, Verdict
 from ska_tango_event_monitor.core.model import Subscription
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.statistics import percentile
@@ -72,6 +73,43 @@ def backlog_rows(state: ExportState) -> Rows:
         labels = (*server_of(state, flow.subscriber), *stream_labels(flow.topic))
         rows.setdefault((*labels, *server_of(state, flow.publisher)), flow.events)
     return rows
+
+
+def _health_labels(state: ExportState) -> list[tuple[tuple[str, ...], StreamHealth]]:
+    """Each stream's health with the backlog's labels (subscriber as `server`, publisher)."""
+    found: dict[tuple[str, ...], StreamHealth] = {}
+    for health in sorted(state.health, key=lambda h: (h.subscriber, h.topic, h.publisher)):
+        labels = (*server_of(state, health.subscriber), *stream_labels(health.topic))
+        found.setdefault((*labels, *server_of(state, health.publisher)), health)
+    return list(found.items())
+
+
+def lag_rows(state: ExportState) -> Rows:
+    """The lag in seconds of each stream whose lag is known."""
+    return {
+        labels: health.lag_s
+        for labels, health in _health_labels(state)
+        if health.lag_s is not None
+    }
+
+
+def lag_at_least_rows(state: ExportState) -> Rows:
+    """1 where the lag of `lag_rows` is a lower bound, 0 where it is measured."""
+    return {
+        labels: 1.0 if health.lag_at_least else 0.0
+        for labels, health in _health_labels(state)
+        if health.lag_s is not None
+    }
+
+
+def verdict_rows(state: ExportState) -> Rows:
+    """Per stream, one row per verdict: 1 for its verdict, 0 for the others (all 0: not
+    judged yet)."""
+    return {
+        (*labels, verdict.name): 1.0 if health.verdict is verdict else 0.0
+        for labels, health in _health_labels(state)
+        for verdict in Verdict
+    }
 
 
 def sample_rows(state: ExportState) -> Rows:

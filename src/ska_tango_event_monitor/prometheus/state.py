@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from ska_tango_event_monitor.core.findings import Finding, Unjudged
 from ska_tango_event_monitor.core.flow import Backlog, ServerView, backlogs
+from ska_tango_event_monitor.core.health import StreamHealth
 from ska_tango_event_monitor.core.model import EventSystemState, processed
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.session import Snapshot, SnapshotReport
@@ -45,6 +46,7 @@ class ExportState:
     databases: Mapping[str, str] = field(default_factory=_empty)  # tango_host by admin device
     states: Mapping[str, EventSystemState] = field(default_factory=_empty)  # up only
     backlogs: tuple[Backlog, ...] = ()
+    health: tuple[StreamHealth, ...] = ()  # the report's, as the analysis computed it
     findings: tuple[Finding, ...] | None = None  # None: no analysis
     unjudged: tuple[Unjudged, ...] = ()
     observations: Mapping[SeriesKey, tuple[int, ...]] = field(default_factory=_empty)
@@ -97,6 +99,7 @@ def next_state(
         databases=MappingProxyType(databases),
         states=MappingProxyType(current),
         backlogs=tuple(flows),
+        health=report.health,
         findings=report.findings,
         unjudged=report.unjudged,
         observations=MappingProxyType({k: tuple(sorted(v)) for k, v in observed.items()}),
