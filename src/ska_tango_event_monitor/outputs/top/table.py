@@ -31,11 +31,11 @@ COLUMNS = (
     Column("PUSHED/s", True, 8, 7),
     Column("PROCESSED/s", True, 11, 8),
     Column("BACKLOG", True, 7, 0),
-    Column("LAG", True, 5, 2),
-    Column("MISSED", True, 6, 3),
-    Column("LATENCY p90", True, 11, 4),
+    Column("LAG", True, 5, 3),  # how far behind, the first question
+    Column("MISSED", True, 6, 2),  # a loss is also among the findings
+    Column("LATENCY p90", True, 11, 1),
     Column("CALLBACK", True, 8, 5),  # kept longer: it names a slow callback
-    Column("VERDICT", False, 7, 1),
+    Column("VERDICT", False, 7, 4),
     Column("FINDINGS", False, 8, 6, cut=1),
 )
 SERVERS = 2  # the `publisher -> subscriber` column
