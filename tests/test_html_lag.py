@@ -7,7 +7,7 @@ import base64
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,16 @@ import pytest
 from browser import DevTools, png_pixels
 from conftest import DATA
 from helpers import run_cli
+from ska_tango_event_monitor.core.findings import Analyser
+from ska_tango_event_monitor.core.findings_log import FindingsLog
 from ska_tango_event_monitor.core.health import Verdict
+from ska_tango_event_monitor.core.session import MonitorSession
 from ska_tango_event_monitor.core.streams import stream_key
 from ska_tango_event_monitor.outputs.graph.labels import GREY, VERDICT_COLOURS
 from ska_tango_event_monitor.outputs.html import history as history_module
+from ska_tango_event_monitor.outputs.html.history import ReportHistory
+from ska_tango_event_monitor.outputs.html.report import render_html
+from ska_tango_event_monitor.recording import read_recording
 from test_html_report import EXTERNAL, chromium  # noqa: F401 (a fixture)
 
 SCAN, BLOCKED = "scenario_scan_and_drain.jsonl", "scenario_blocked_forever.jsonl"
@@ -120,12 +126,14 @@ def verdict_colour(entry: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("name", [SCAN, BLOCKED])
-def test_one_lag_chart_per_subscriber(name: str, tmp_path: Path) -> None:
+def test_one_lag_chart_per_subscriber_behind(name: str, tmp_path: Path) -> None:
     reports, page = replay(name, tmp_path)
     subscribers = {e["subscriber"] for r in reports for e in r["health"]}
     assert subscribers == ({TOP} if name == SCAN else {SINK, STUCK})
+    behind = {e["subscriber"] for r in reports for e in r["health"] if e["lag_s"]}
+    assert behind == ({TOP} if name == SCAN else {STUCK})
     server_titles = titles(reports)
-    expected = {f"{server_titles[s]}: lag of each stream received" for s in subscribers}
+    expected = {f"{server_titles[s]}: lag of each stream received" for s in behind}
     assert set(lag_charts(page)) == expected
     assert not EXTERNAL.search(page)
 
@@ -180,12 +188,33 @@ def test_a_pin_where_the_json_verdict_changes(name: str, subscriber: str, tmp_pa
     assert {VERDICT_COLOURS[v] for v in wanted} <= colours
 
 
-def test_a_subscriber_always_caught_up_is_one_sentence(tmp_path: Path) -> None:
+def test_a_subscriber_never_behind_is_named_in_a_sentence(tmp_path: Path) -> None:
     reports, page = replay(BLOCKED, tmp_path)
     sink = health(reports, SINK)
     assert {e["lag_s"] for entries in sink.values() for e in entries.values()} == {0.0}
-    chart = chart_of(reports, page, SINK)
-    assert chart.flat and not chart.dots  # the healthy twin: nothing behind, nothing drawn
+    section = page.split('<section class="lag">')[1].split("</section>")[0]
+    assert (
+        "Never behind, 0 s wherever the lag was known (1 subscriber(s)): "
+        f"{html.escape(titles(reports)[SINK])}." in section
+    )
+    assert "Lag never known" not in section
+
+
+def test_a_subscriber_whose_lag_was_never_known_is_named_so() -> None:
+    """The scan's first 4 polls, kept its position stream only: the publisher was polled
+    once when it was first joined, so its lag is not known yet."""
+    session = MonitorSession(Analyser())
+    history, log = ReportHistory(), FindingsLog()
+    for snapshot in list(read_recording(DATA / SCAN))[:4]:
+        report = session.update(snapshot)
+        kept = tuple(h for h in report.health if h.label == POSITION)
+        history.add(replace(report, health=kept))
+        log.add(report.time, report.findings or ())
+    [streams] = history.lags.values()
+    assert list(streams) == [POSITION] and streams[POSITION].lag.points == []  # not known
+    section = render_html(history, log, "first polls").split('<section class="lag">')[1]
+    section = section.split("</section>")[0]
+    assert "Lag never known (1 subscriber(s)): " in section and "<svg" not in section
 
 
 def test_the_lag_is_kept_only_for_a_report(monkeypatch: pytest.MonkeyPatch) -> None:

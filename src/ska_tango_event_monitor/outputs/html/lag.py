@@ -43,29 +43,41 @@ def lag_section(history: ReportHistory, axis: TimeAxis | None, colours: Colours)
             "--no-follow).</p>"
         )
     else:
-        figures = "".join(
-            _figure(admin, streams, history, axis, colours)
-            for admin, streams in history.lags.items()
-        )
-        body = f'<div class="charts">{figures}</div>'
+        body = _charts(history, axis, colours)
     return (
         f'<section class="lag"><h2>Lag per subscriber</h2><p class="guide">{escape(GUIDE)}</p>'
         f"{body}</section>"
     )
 
 
-def _figure(
-    admin: str,
-    streams: dict[str, StreamLag],
-    history: ReportHistory,
-    axis: TimeAxis,
-    colours: Colours,
-) -> str:
-    server = history.servers.get(admin)
-    title = (server.title if server else "") or short_name(admin)
-    chart = lag_chart(title, streams, colours)
-    marks = server_marks(history.marks, admin)
-    return chart_figure(chart, axis, marks, server.failed if server else [])
+def _charts(history: ReportHistory, axis: TimeAxis, colours: Colours) -> str:
+    """A chart per subscriber that fell behind; those never behind, or whose lag was never
+    known, named in a sentence each (a ring of 50 healthy servers is one line)."""
+    figures: list[str] = []
+    caught_up: list[str] = []
+    unknown: list[str] = []
+    for admin, streams in history.lags.items():
+        server = history.servers.get(admin)
+        title = (server.title if server else "") or short_name(admin)
+        chart = lag_chart(title, streams, colours)
+        if chart.lines:
+            failed = server.failed if server else []
+            figures.append(chart_figure(chart, axis, server_marks(history.marks, admin), failed))
+        else:  # flat: lines at 0 only; else none with a point
+            (caught_up if chart.flat else unknown).append(title)
+    sentences = [
+        f'<p class="note">{escape(text)}: {escape(", ".join(names))}.</p>'
+        for text, names in (
+            (
+                f"Never behind, 0 s wherever the lag was known ({len(caught_up)} subscriber(s))",
+                caught_up,
+            ),
+            (f"Lag never known ({len(unknown)} subscriber(s))", unknown),
+        )
+        if names
+    ]
+    charts = f'<div class="charts">{"".join(figures)}</div>' if figures else ""
+    return charts + "".join(sentences)
 
 
 def lag_chart(title: str, streams: dict[str, StreamLag], colours: Colours) -> Chart:
