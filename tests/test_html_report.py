@@ -182,8 +182,9 @@ def test_the_page_is_self_contained_with_the_charts(scan):
     assert page.startswith("<!DOCTYPE html>")
     assert not EXTERNAL.search(page)
     assert "default-src 'none'" in page  # nothing can be fetched even by mistake
-    # the publisher: pushed; the subscriber: processed, backlog, latency, processing, wake-ups
-    assert page.count('<svg class="plot"') == 6
+    # the publisher: pushed; the subscriber: processed, backlog, latency, processing, wake-ups;
+    # and the subscriber's lag
+    assert page.count('<svg class="plot"') == 7
     for text in (
         "Events pushed per second",
         "Events processed per second",
@@ -191,6 +192,7 @@ def test_the_page_is_self_contained_with_the_charts(scan):
         "Callback latency",
         "Processing time per event",
         "Event thread wake-ups per event",
+        "Lag per subscriber",
         f"{POSITION} pushed by {HW}",  # the publisher's rate beside the processed one
         "events/s",
         "[ms]",
@@ -459,7 +461,7 @@ def test_chromium_loads_the_page_without_errors_or_network(chromium, scan_page, 
     ]
     assert problems == []
     plots, polylines, width = counts
-    assert plots == 6 and polylines >= 8 and width > 500
+    assert plots == 7 and polylines >= 8 and width > 500  # 6 charts of servers, 1 of lag
 
 
 def test_chromium_shows_a_chart_of_zeros_as_its_sentence(chromium, ring, tmp_path):

@@ -18,7 +18,7 @@ from ska_tango_event_monitor.outputs.html.frame import (
     Frame,
 )
 from ska_tango_event_monitor.outputs.html.history import FindingMark
-from ska_tango_event_monitor.outputs.html.lines import Line, legend, line_parts
+from ska_tango_event_monitor.outputs.html.lines import Line, legend, line_parts, pin_parts
 from ska_tango_event_monitor.outputs.html.style import SEVERITY_COLOURS
 from ska_tango_event_monitor.outputs.html.time_axis import TimeAxis
 
@@ -30,6 +30,8 @@ class Chart:
     lines: tuple[Line, ...]
     note: str = ""
     flat: int = 0  # lines left out because they stayed at 0
+    hollow_means: str = ""  # the legend's words for a hollow dot (a line's lower bound)
+    pin_order: tuple[str, ...] = ()  # the pins' names, in the legend's order
 
     @property
     def drawn(self) -> bool:
@@ -65,14 +67,13 @@ def chart_figure(chart: Chart, axis: TimeAxis, marks: list[Mark], failed: list[i
         *value_grid(frame, ticks, chart.unit),
         *time_grid(frame),
         *(part for line in chart.lines for part in line_parts(frame, line, chart.unit)),
+        *(part for line in chart.lines for part in pin_parts(frame, line)),
         *_marks(frame, marks),
         "</svg>",
     ]
     note = f'<p class="note">{escape(chart.note)}</p>' if chart.note else ""
-    return (
-        f'<figure class="chart">{caption}'
-        f"{''.join(svg)}{legend(chart.lines, bool(failed), bool(marks))}{note}</figure>"
-    )
+    key = legend(chart.lines, bool(failed), bool(marks), chart.hollow_means, chart.pin_order)
+    return f'<figure class="chart">{caption}{"".join(svg)}{key}{note}</figure>'
 
 
 def _no_reply_bands(frame: Frame, failed: list[int]) -> list[str]:

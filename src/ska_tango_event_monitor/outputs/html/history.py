@@ -2,7 +2,8 @@
 
 Pure: `ReportHistory.add` reads each `SnapshotReport` and keeps one number per snapshot and
 plotted line (events pushed and processed per second, backlog, latency, processing time,
-event thread wake-ups), never the reports themselves, so memory grows only with the points plotted.
+event thread wake-ups, the lag of each stream a subscriber receives), never the reports
+themselves, so memory grows only with the points plotted.
 """
 
 from __future__ import annotations
@@ -18,30 +19,10 @@ from ska_tango_event_monitor.core.flow import Backlog, StreamRate
 from ska_tango_event_monitor.core.performance import PerformanceTable
 from ska_tango_event_monitor.core.session import ServerReport, SnapshotReport
 from ska_tango_event_monitor.core.streams import stream_key
+from ska_tango_event_monitor.outputs.html.lag_history import SubscriberLags, add_health
+from ska_tango_event_monitor.outputs.html.series import Point, Series
 
-Point = tuple[int, float]  # (snapshot index, value)
-
-
-@dataclass
-class Series:
-    """One plotted line: a value at some snapshots; a snapshot without one is a gap."""
-
-    points: list[Point] = field(default_factory=list)
-
-    def add(self, index: int, value: float) -> None:
-        self.points.append((index, value))
-
-    def value_at(self, index: int) -> float | None:
-        return next((value for i, value in self.points if i == index), None)
-
-    @property
-    def peak(self) -> float:
-        return max((value for _, value in self.points), default=0.0)
-
-    @property
-    def loudness(self) -> float:
-        """How far from 0 the line went (0: it stayed at 0, or has no point)."""
-        return max((abs(value) for _, value in self.points), default=0.0)
+__all__ = ["FindingMark", "Point", "ReportHistory", "Series", "ServerHistory"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +129,7 @@ class ReportHistory:
         self.servers: dict[str, ServerHistory] = {}  # by admin device, first seen first
         self.marks: list[FindingMark] = []
         self.analysed = False  # a report carried findings (rates and backlogs)
+        self.lags: SubscriberLags = {}  # by subscriber, first seen first
 
     def add(self, report: SnapshotReport) -> None:
         index = len(self.times)
@@ -160,6 +142,7 @@ class ReportHistory:
                 history.resubscriptions = tuple(
                     r for r in report.resubscriptions if r.server == server.admin
                 )
+        add_health(self.lags, index, report.health)
         if report.findings is not None:
             self.analysed = True
             self.marks += [

@@ -4,8 +4,8 @@ Pure: `render_html` turns a `ReportHistory` and the run's `FindingsLog` into tex
 needs no network to open: inline CSS and SVG drawn here, no script, font or image to fetch.
 Every text taken from the data (device names, streams, messages) is escaped. The charts are
 drawn by `html_chart` (axes, lines, legends in `html_axes`, `html_lines`), the sections by
-`html_server`, `html_findings` and `html_graph` (the event graph, drawn by `graph.svg`);
-colours and the style sheet are in `html_style`.
+`html_server`, `html_findings`, `html_graph` (the event graph, drawn by `graph.svg`) and
+`html_lag` (the lag per subscriber); colours and the style sheet are in `html_style`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ska_tango_event_monitor.outputs.html.colours import Colours
 from ska_tango_event_monitor.outputs.html.findings import badge, findings_section
 from ska_tango_event_monitor.outputs.html.graph import graph_section
 from ska_tango_event_monitor.outputs.html.history import ReportHistory
+from ska_tango_event_monitor.outputs.html.lag import lag_section
 from ska_tango_event_monitor.outputs.html.lines import Line
 from ska_tango_event_monitor.outputs.html.server import MAX_COMPARED, MAX_LINES, server_section
 from ska_tango_event_monitor.outputs.html.style import CSS, PAGE, PALETTE, SEVERITY_COLOURS
@@ -47,17 +48,21 @@ def render_html(
 ) -> str:
     """The whole page; `findings` is the log the run kept of the same reports. `progress`
     is told after each server's section: sections done, and how many in all. `graph`: the
-    event graph of the last report, drawn after the findings."""
+    event graph of the last report, drawn after the findings, before the lag per subscriber."""
     axis = TimeAxis.of(history.times) if history.times else None
     colours = Colours()
     sections = [_header(history, findings, title), findings_section(history, findings, axis)]
     if graph is not None:
         sections.append(graph_section(graph))
     servers = list(history.servers.values())
+    drawn = []
     for done, server in enumerate(servers, start=1):
-        sections.append(server_section(server, history, axis, colours))
+        drawn.append(server_section(server, history, axis, colours))
         if progress is not None:
             progress(done, len(servers))
+    # after the servers' charts, so that each attribute keeps the colour they gave it
+    lag = lag_section(history, axis, colours)
+    sections += [lag, *drawn] if lag else drawn
     return PAGE.format(title=escape(title), css=CSS, body="\n".join(sections))
 
 

@@ -44,9 +44,9 @@ def server_section(
 
 def _server_charts(server: ServerHistory, history: ReportHistory, colours: Colours) -> list[Chart]:
     return [
-        _chart("Events pushed per second", "events/s", server.pushed, colours),
+        streams_chart("Events pushed per second", "events/s", server.pushed, colours),
         _processed_chart(server, history, colours),
-        _chart(
+        streams_chart(
             "Backlog: events pushed, not yet received",
             "events",
             server.backlog,
@@ -54,12 +54,12 @@ def _server_charts(server: ServerHistory, history: ReportHistory, colours: Colou
             lambda key: _from(server, key),
         ),
         _latency_chart(server),
-        _chart("Processing time per event (mean)", "ms", server.processing_ms, colours),
+        streams_chart("Processing time per event (mean)", "ms", server.processing_ms, colours),
         _wake_chart(server),
     ]
 
 
-def _chart(
+def streams_chart(
     title: str,
     unit: str,
     series: dict[str, Series],
@@ -105,7 +105,7 @@ def _processed_chart(server: ServerHistory, history: ReportHistory, colours: Col
         other = pushed(key)
         return max(server.processed[key].loudness, other.loudness if other else 0.0)
 
-    chart = _chart(
+    chart = streams_chart(
         "Events processed per second", "events/s", server.processed, colours, loudness=loudness
     )
     if len(chart.lines) > MAX_COMPARED:

@@ -54,6 +54,8 @@ svg .no-reply { fill: #cbd2d9; fill-opacity: 0.45; }
 .swatch { display: inline-block; width: 22px; height: 10px; }
 .swatch.no-reply { background: #cbd2d9; opacity: 0.8; }
 .tri { font-size: 11px; }
+.legend .pin { font-size: 13px; }
+svg .pin { stroke: #1f2933; stroke-width: 1.2; }
 .note, .empty { color: #52606d; font-style: italic; margin: 4px 0 0; }
 table.findings { border-collapse: collapse; width: 100%; margin-top: 8px; }
 details.connections { margin-top: 8px; color: #52606d; }
