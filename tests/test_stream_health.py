@@ -94,3 +94,28 @@ def test_the_scan_falls_behind_the_late_event_waits_behind_it_and_both_drain() -
     assert position[-1] and mode[-1]
     assert (position[-1].verdict, position[-1].lag_s) == (Verdict.OK, 0.0)
     assert (mode[-1].verdict, mode[-1].lag_s) == (Verdict.OK, 0.0)
+
+
+# (last pushed, last received) of foo/bar/hw/position then mode at foo/bar/top, one poll a
+# second, from a live run of the tutorial's scan (40 positions, 0.3 s per callback): at the
+# poll the position backlog has just been received, Mode.IDLE still waits behind it
+SCAN_TAIL = [((39, 14), (1, 1)), ((40, 17), (2, 1)), ((40, 20), (2, 1)), ((40, 23), (2, 1))]
+SCAN_TAIL += [((40, 27), (2, 1)), ((40, 30), (2, 1)), ((40, 33), (2, 1)), ((40, 37), (2, 1))]
+SCAN_TAIL += [((40, 40), (2, 1)), ((40, 40), (2, 2))]
+
+
+def test_the_late_event_is_delayed_behind_a_stream_caught_up_at_that_very_poll() -> None:
+    from ska_tango_event_monitor.core.flow import Backlog
+    from ska_tango_event_monitor.core.health import HealthJudge
+
+    top, hw = "dserver/MyServer/top", "dserver/myserver/hw"
+    judge, mode = HealthJudge(30.0), []
+    for second, counters in enumerate(SCAN_TAIL):
+        flows = [
+            Backlog(top, f"foo/bar/hw/{name}.idl5_change", hw, f"foo/bar/hw/{name}.change", *c)
+            for name, c in zip(("position", "mode"), counters, strict=True)
+        ]
+        mode.append(judge.judge(flows, float(second))[1])
+    stalled = [(h.verdict, h.delayed_behind) for h in mode[3:-1]]
+    assert stalled == [(Verdict.STALLED, "foo/bar/hw/position.change")] * 6
+    assert mode[-1].verdict is Verdict.OK

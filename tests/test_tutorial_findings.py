@@ -20,7 +20,9 @@ MONITOR = [sys.executable, "-m", "ska_tango_event_monitor"]
 SCAN_POINTS, PERIOD_S, POLLS = 40, 2, 8  # a 4 s scan at 10 Hz, watched for 16 s
 
 
-def start_system(state_dir: Path, rogue_delay: float) -> dict[str, str]:
+def start_system(
+    state_dir: Path, rogue_delay: float, scan_points: int = SCAN_POINTS
+) -> dict[str, str]:
     up = subprocess.run(
         [
             *TUTORIAL,
@@ -28,7 +30,7 @@ def start_system(state_dir: Path, rogue_delay: float) -> dict[str, str]:
             "--state-dir",
             str(state_dir),
             "--scan-points",
-            str(SCAN_POINTS),
+            str(scan_points),
             "--rogue-delay",
             str(rogue_delay),
             "--scan-timeout",

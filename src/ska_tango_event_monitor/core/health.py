@@ -214,7 +214,8 @@ def _since_caught_up(polls: Iterable[_Poll]) -> list[_Poll]:
 
 def _busy_with(flow: Backlog, polls: dict[StreamKey, deque[_Poll]], since_s: float) -> str | None:
     """Another topic of the same subscriber that advanced since `since_s` with events
-    pending all along, the one most behind: what its one event thread was busy with."""
+    pending all along, the one most behind: what its one event thread was busy with. It
+    may have caught up at the last poll: the late event was queued behind it until then."""
     busy: list[tuple[int, str]] = []
     for (subscriber, topic), others in polls.items():
         if subscriber != flow.subscriber or topic == flow.topic:
@@ -223,7 +224,7 @@ def _busy_with(flow: Backlog, polls: dict[StreamKey, deque[_Poll]], since_s: flo
         if (
             len(recent) >= 2
             and recent[-1].received > recent[0].received
-            and all(p.pushed > p.received for p in recent)
+            and all(p.pushed > p.received for p in recent[:-1])
         ):
             busy.append((recent[-1].pushed - recent[-1].received, topic))
     return max(busy)[1] if busy else None
