@@ -8,7 +8,14 @@ from typing import NamedTuple
 
 from ska_tango_event_monitor.core.diff import ServerDiff
 from ska_tango_event_monitor.core.model import EventSystemState, Publisher
-from ska_tango_event_monitor.core.streams import stream_key
+from ska_tango_event_monitor.core.streams import (
+    Database,
+    database_of,
+    database_text,
+    is_loopback,
+    same_machine,
+    stream_key,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class ServerView:
     previous: EventSystemState | None = None
     elapsed_s: float | None = None  # since the previous good reply
     diff: ServerDiff | None = None  # from `previous` (everything new without one)
+    tango_host: str | None = None  # its Tango database as the monitor polls it (None: unknown)
 
 
 class StreamRate(NamedTuple):  # named tuples: thousands are made per poll
@@ -46,8 +54,33 @@ class Backlog(NamedTuple):
 # named tuples made without their Python-level __new__: thousands per poll
 _new = tuple.__new__
 
-# stream key -> (admin device, publisher): who publishes each stream, once per snapshot
-PublisherIndex = dict[str, tuple[str, Publisher]]
+
+class Candidate(NamedTuple):
+    """One of several servers publishing a stream key, and its database in every spelling
+    known: its admin device's and its poll's (the monitor's), its streams' (its own)."""
+
+    admin: str
+    publisher: Publisher
+    databases: frozenset[Database]
+
+
+class PublisherIndex(dict[str, tuple[str, Publisher]]):
+    """Stream key -> (admin device, publisher): who publishes each stream, once per snapshot.
+
+    `clashes` holds the keys that more than one server publishes (two Tango databases with
+    the same device names), each with its candidates; `local`, the host names this machine
+    goes by in the replies (learnt only then).
+    """
+
+    def __init__(
+        self,
+        entries: dict[str, tuple[str, Publisher]],
+        clashes: dict[str, tuple[Candidate, ...]] | None = None,
+        local: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(entries)
+        self.clashes = clashes or {}
+        self.local = local
 
 
 def pushed_rates(view: ServerView) -> list[StreamRate]:
@@ -82,11 +115,68 @@ def processed_rates(view: ServerView) -> list[StreamRate]:
 
 def publisher_index(views: Sequence[ServerView]) -> PublisherIndex:
     """Each published stream's key, with its server and publisher."""
-    return {
+    index = {
         stream_key(stream): (view.admin, publisher)
         for view in views
         for stream, publisher in view.state.publishers.items()
     }
+    if len(index) == sum(len(view.state.publishers) for view in views):
+        return PublisherIndex(index)  # no key published twice: the usual case, kept fast
+    return _with_clashes(index, views)
+
+
+def _with_clashes(
+    index: dict[str, tuple[str, Publisher]], views: Sequence[ServerView]
+) -> PublisherIndex:
+    grouped: dict[str, dict[str, Candidate]] = {}
+    for view in views:
+        for stream, publisher in view.state.publishers.items():
+            databases = _databases(view, stream)
+            candidate = Candidate(view.admin, publisher, databases)
+            grouped.setdefault(stream_key(stream), {})[view.admin] = candidate
+    clashes = {key: tuple(c.values()) for key, c in grouped.items() if len(c) > 1}
+    return PublisherIndex(index, clashes, _local_names(views))
+
+
+def _databases(view: ServerView, stream: str) -> frozenset[Database]:
+    spellings = (database_of(view.admin), database_of(stream))
+    polled = None if view.tango_host is None else database_text(view.tango_host)
+    return frozenset(d for d in (*spellings, polled) if d is not None)
+
+
+def _local_names(views: Sequence[ServerView]) -> frozenset[str]:
+    """Names a server reached over loopback gives its own database (the publisher's
+    TANGO_HOST in its stream names, `tango://ctl01:10000/` where the monitor polled
+    127.0.0.1:10000): this machine's names, learnt without a name service."""
+    found: set[str] = set()
+    for view in views:
+        first = next(iter(view.state.publishers), "")
+        databases = _databases(view, first)
+        for host, port in databases:
+            if is_loopback(host):
+                found.update(other for other, at in databases if at == port)
+    return frozenset(found)
+
+
+def _of_database(
+    topic: str, candidates: Sequence[Candidate], local: frozenset[str]
+) -> tuple[str, Publisher] | None:
+    """The candidate whose database is the topic's: the same spelling, else the same port
+    on the same machine. None when that does not tell one: joining a subscription to
+    another control system's publisher of the same name would report its counters as the
+    subscriber's backlog, a wrong lag and verdict; unjoined, it is only not judged."""
+    wanted = database_of(topic)
+    if wanted is None:
+        return None
+    exact = [c for c in candidates if wanted in c.databases]
+    if not exact:
+        host, port = wanted
+        exact = [
+            c
+            for c in candidates
+            if any(at == port and same_machine(name, host, local) for name, at in c.databases)
+        ]
+    return (exact[0].admin, exact[0].publisher) if len(exact) == 1 else None
 
 
 def backlogs(views: Sequence[ServerView], index: PublisherIndex | None = None) -> list[Backlog]:
@@ -97,11 +187,15 @@ def backlogs(views: Sequence[ServerView], index: PublisherIndex | None = None) -
     before this one subscribed.
     """
     publishers = publisher_index(views) if index is None else index
+    clashes = publishers.clashes
     found = []
     for view in views:
         admin, subscriptions = view.admin, view.state.subscriptions
         for topic in sorted(subscriptions):
-            match = publishers.get(stream_key(topic))
+            key = stream_key(topic)
+            match = publishers.get(key)
+            if clashes and key in clashes:  # the same name in two databases
+                match = _of_database(topic, clashes[key], publishers.local)
             received = subscriptions[topic][3]  # the server counter
             if match is None or received == 0:
                 continue

@@ -14,14 +14,16 @@ seen at each poll with its lag in seconds (`core.lag`). In order:
   its lag never shrank and grew overall;
 - STOPPED: a periodic stream (its subscriber expects an event every period) whose publisher
   pushed nothing over the last 3 polls after pushing earlier in the window; a change or
-  archive stream that is quiet is idle, not stopped;
+  archive stream that is quiet is idle, not stopped. Or the other way round: a subscription
+  joined earlier in the window that its subscriber no longer has (unsubscribed, its device
+  removed) while the publisher pushed that stream since (`core.unsubscribed`);
 - OK otherwise (events pending, the lag not growing poll after poll).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from itertools import pairwise
@@ -29,7 +31,9 @@ from typing import NamedTuple
 
 from ska_tango_event_monitor.core.flow import Backlog
 from ska_tango_event_monitor.core.lag import PushHistory
+from ska_tango_event_monitor.core.model import EventSystemState
 from ska_tango_event_monitor.core.streams import stream_key
+from ska_tango_event_monitor.core.unsubscribed import Gone, Unsubscribed
 
 MIN_POLLS = 3  # polls of both sides in the window before a verdict
 TOO_FEW_POLLS = f"fewer than {MIN_POLLS} polls of both sides in the window"
@@ -70,6 +74,8 @@ class StreamHealth:
     verdict: Verdict | None  # None: not judged yet (`reason` says why)
     reason: str  # the evidence, in numbers
     delayed_behind: str | None = None  # the stream its event thread was busy with
+    # False: the subscriber no longer has this subscription (STOPPED; lag_s None, behind 0)
+    subscribed: bool = True
 
     @property
     def label(self) -> str:
@@ -92,6 +98,7 @@ class _Poll(NamedTuple):
     received: int
     pushed: int
     lag_s: float | None
+    flow: Backlog
 
 
 StreamKey = tuple[str, str]  # (subscriber admin device, topic)
@@ -104,24 +111,41 @@ class HealthJudge:
         self.span_s = span_s
         self.history = PushHistory(span_s)
         self._polls: dict[StreamKey, deque[_Poll]] = {}
+        self._unsubscribed = Unsubscribed(span_s)
 
     def judge(
-        self, flows: Sequence[Backlog], time_s: float, blocked: Iterable[str] = ()
+        self,
+        flows: Sequence[Backlog],
+        time_s: float,
+        blocked: Iterable[str] = (),
+        states: Mapping[str, EventSystemState] | None = None,
     ) -> tuple[StreamHealth, ...]:
-        """`blocked`: subscribers whose event thread is blocked (`findings.blocked`)."""
+        """`blocked`: subscribers whose event thread is blocked (`findings.blocked`);
+        `states`: the servers that answered at this snapshot (None: subscriptions that went
+        are not looked for)."""
         for flow in flows:
             self.history.add((flow.publisher, flow.stream), time_s, flow.last_pushed)
         self.history.forget({flow.publisher for flow in flows})
         polls: dict[StreamKey, deque[_Poll]] = {}
         lags = {}
+        known = 0  # streams of the snapshot before seen again
         for flow in flows:
             key = (flow.subscriber, flow.topic)
             lag = self.history.lag((flow.publisher, flow.stream), flow.last_received, time_s)
             lags[key] = lag
-            kept = polls[key] = self._polls.get(key, deque())
-            kept.append(_Poll(time_s, flow.last_received, flow.last_pushed, lag and lag.seconds))
+            kept = self._polls.get(key)
+            if kept is None:
+                kept = deque()
+            else:
+                known += 1
+            polls[key] = kept
+            poll = _Poll(time_s, flow.last_received, flow.last_pushed, lag and lag.seconds, flow)
+            kept.append(poll)
             while len(kept) > MIN_POLLS and kept[1].time_s < time_s - self.span_s:
                 kept.popleft()
+        if known < len(self._polls):  # only then did a stream go (the dict difference costs)
+            gone = self._polls.keys() - polls.keys()
+            self._unsubscribed.add((p.flow, p.time_s) for p in (self._polls[k][-1] for k in gone))
         self._polls = polls  # a stream not seen this snapshot starts again
         stuck = set(blocked)
         found = []
@@ -143,7 +167,18 @@ class HealthJudge:
                     ahead,
                 )
             )
+        if states is not None:
+            found += map(_stopped, self._unsubscribed.judge(time_s, states, polls.keys()))
         return tuple(found)
+
+
+def _stopped(gone: Gone) -> StreamHealth:
+    flow, pushed = gone.flow, gone.pushed
+    reason = f"no longer subscribed since {gone.since_s:.1f} s while the publisher pushed "
+    reason += f"{pushed} event{'' if pushed == 1 else 's'}"
+    stream = (flow.subscriber, flow.topic, flow.publisher, flow.stream)
+    # no lag and nothing behind: the subscriber waits for nothing any more
+    return StreamHealth(*stream, None, False, 0, Verdict.STOPPED, reason, subscribed=False)
 
 
 JITTER_SHARE = 0.05  # of the time between two polls: a change of lag smaller than that is none

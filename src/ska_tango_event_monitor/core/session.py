@@ -149,8 +149,9 @@ class MonitorSession:
 
     def update(self, snapshot: Snapshot) -> SnapshotReport:
         states = {poll.admin: self._parse(poll) for poll in snapshot.polls}
+        databases = {poll.admin: database_of(poll) for poll in snapshot.polls}
         views = {
-            admin: self._view(admin, state, snapshot.time)
+            admin: self._view(admin, state, snapshot.time, databases[admin])
             for admin, state in states.items()
             if not isinstance(state, str)
         }
@@ -169,7 +170,7 @@ class MonitorSession:
             replace(
                 self._report(poll, views.get(poll.admin), states, pushed, processed),
                 title=title,
-                tango_host=database_of(poll),
+                tango_host=databases[poll.admin],
                 followed_from=poll.followed_from,
             )
             for poll, title in zip(snapshot.polls, titles, strict=True)
@@ -200,11 +201,14 @@ class MonitorSession:
         except ReplyError as error:
             return str(error)
 
-    def _view(self, admin: str, state: EventSystemState, time: datetime) -> ServerView:
+    def _view(
+        self, admin: str, state: EventSystemState, time: datetime, tango_host: str | None
+    ) -> ServerView:
         last_time = self._last_time.get(admin)
         elapsed = None if last_time is None else (time - last_time).total_seconds()
         previous = self._last_state.get(admin)
-        return ServerView(admin, state, previous, elapsed, diff_states(previous, state))
+        diff = diff_states(previous, state)
+        return ServerView(admin, state, previous, elapsed, diff, tango_host)
 
     def _report(
         self,

@@ -39,6 +39,35 @@ def is_loopback(host: str) -> bool:
     return host.startswith("127.") or host in ("localhost", "::1", "[::1]")
 
 
+Database = tuple[str, int]  # a Tango database (or a server without one) as (host, port)
+
+
+def database_of(name: str) -> Database | None:
+    """(`h`, 1) of `tango://H:1/...` (host in lower case); None without a prefix or a port."""
+    if not name.lower().startswith("tango://"):
+        return None
+    host, _, port = name[len("tango://") :].split("/", 1)[0].rpartition(":")
+    return (host.lower(), int(port)) if host and port.isdigit() else None
+
+
+def database_text(address: str) -> Database | None:
+    """(`h`, 1) of `h:1` (a poll's `tango_host`)."""
+    return database_of(f"tango://{address}/")
+
+
+def same_machine(one: str, other: str, local: Iterable[str] = ()) -> bool:
+    """Whether two spellings of a host name one machine, without asking a name service (the
+    core does no I/O): the same name, both this machine (loopback, or a name in `local`),
+    or a short name and its fully qualified name (`ctl01`, `ctl01.example.org`)."""
+    if one == other:
+        return True
+    names = set(local)
+    if (is_loopback(one) or one in names) and (is_loopback(other) or other in names):
+        return True
+    short, long = sorted((one, other), key=len)
+    return "." not in short and long.startswith(f"{short}.")
+
+
 # cppTango cuts the attribute name of a sample to 31 characters
 _SAMPLE_NAME_LENGTH = 31
 

@@ -30,6 +30,8 @@ def health_lines(health: Sequence[StreamHealth]) -> list[str]:
 
 
 def _stream_text(health: StreamHealth) -> str:
+    if not health.subscribed:  # no lag to show: the subscriber waits for nothing any more
+        return f"{health.verdict} ({health.reason})"
     text = lag_text(health.lag_s, health.lag_at_least, health.behind)
     if health.verdict is None:
         return f"{text}, not judged yet ({health.reason})"

@@ -92,7 +92,8 @@ class Analyser:
             verdicts += self._server_verdicts(view, pace, worst.get(view.admin, 0))
             blocked += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
         verdicts += blocked
-        health = self._health.judge(flows, time_s, {finding.server for finding in blocked})
+        stuck = {finding.server for finding in blocked}
+        health = self._health.judge(flows, time_s, stuck, {v.admin: v.state for v in views})
         findings = tuple(with_health((v for v in verdicts if isinstance(v, Finding)), health))
         unjudged = tuple(v for v in verdicts if isinstance(v, Unjudged))
         resubscriptions = tuple(r for view in views for r in self._keepalive.latest[view.admin])

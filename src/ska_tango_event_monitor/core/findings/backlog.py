@@ -117,7 +117,9 @@ def with_health(findings: Iterable[Finding], health: Iterable[StreamHealth]) -> 
             finding = replace(finding, message=f"{message}{verdict}")
         found.append(finding)
     for stream in streams.values():
-        if _bad(stream) and (stream.subscriber, stream.label) not in told:
+        if not stream.subscribed:
+            found.append(_unsubscribed(stream))
+        elif _bad(stream) and (stream.subscriber, stream.label) not in told:
             found.append(
                 Finding(
                     Severity.WARNING,
@@ -130,6 +132,19 @@ def with_health(findings: Iterable[Finding], health: Iterable[StreamHealth]) -> 
                 )
             )
     return found
+
+
+def _unsubscribed(stream: StreamHealth) -> Finding:
+    """INFO: unsubscribing may be meant (a device released, a scan over); the events it no
+    longer gets are told all the same."""
+    return Finding(
+        Severity.INFO,
+        "unsubscribed",
+        stream.subscriber,
+        stream.label,
+        f"the subscription to {short_name(stream.publisher)} is gone; {stream.verdict}: "
+        f"{stream.reason}",
+    )
 
 
 def _bad(stream: StreamHealth) -> bool:
