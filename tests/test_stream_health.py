@@ -119,3 +119,41 @@ def test_the_late_event_is_delayed_behind_a_stream_caught_up_at_that_very_poll()
     stalled = [(h.verdict, h.delayed_behind) for h in mode[3:-1]]
     assert stalled == [(Verdict.STALLED, "foo/bar/hw/position.change")] * 6
     assert mode[-1].verdict is Verdict.OK
+
+
+def _judged(
+    counters: list[tuple[int, int]], stream: str, span_s: float = 30.0
+) -> list[StreamHealth]:
+    """One stream's health at each poll, a second apart: (last pushed, last received)."""
+    from ska_tango_event_monitor.core.flow import Backlog
+    from ska_tango_event_monitor.core.health import HealthJudge
+
+    judge = HealthJudge(span_s)
+    sub, pub = "dserver/Archiver/1", "dserver/Motor/1"
+    topic = stream.replace(".periodic", ".idl5_periodic").replace(".change", ".idl5_change")
+    return [
+        judge.judge([Backlog(sub, topic, pub, stream, pushed, received)], float(second))[0]
+        for second, (pushed, received) in enumerate(counters)
+    ]
+
+
+def test_a_periodic_stream_whose_publisher_stops_is_stopped_even_when_caught_up() -> None:
+    pushing = [(n, n) for n in range(1, 6)]  # one event a second, each received at once
+    stopped = pushing + [(5, 5)] * 3
+    health = _judged(stopped, "motor/axis/1/position.periodic")
+    assert [h.verdict for h in health[2:5]] == [Verdict.OK] * 3
+    assert health[-1].verdict is Verdict.STOPPED
+    assert "nothing pushed for 2.0 s" in health[-1].reason
+    # a change stream that goes quiet is idle: its subscriber expects nothing
+    assert _judged(stopped, "motor/axis/1/position.change")[-1].verdict is Verdict.OK
+
+
+def test_a_counter_that_went_back_is_a_reset_for_the_window_then_judged_again() -> None:
+    counters = [(10, 10), (12, 12), (14, 14), (2, 14), (4, 4), (6, 6), (8, 8), (10, 10), (12, 12)]
+    health = _judged(counters, "motor/axis/1/position.change", span_s=3.0)
+    assert health[3].verdict is Verdict.RESET
+    assert health[3].reason == "events pushed went back from 14 to 2"
+    assert health[4].verdict is Verdict.RESET  # the first that went back, still in the window
+    assert health[4].reason == "events pushed went back from 14 to 2"
+    assert health[7].reason == "events received went back from 14 to 4"  # the one after
+    assert health[-1].verdict is Verdict.OK  # the window has passed both

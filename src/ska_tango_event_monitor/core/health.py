@@ -9,14 +9,15 @@ seen at each poll with its lag in seconds (`core.lag`). In order:
 - STALLED: the subscriber received nothing over its last 3 polls while events were pending
   (or its event thread is blocked); "delayed behind" another stream of the same subscriber
   that advanced meanwhile with events pending: the one event thread was busy with it;
+- STOPPED: a periodic stream (its subscriber expects an event every period, caught up or
+  not) whose publisher pushed nothing over the last 3 polls after pushing earlier in the
+  window; a change or archive stream that is quiet is idle, not stopped. Or the other way
+  round: a subscription joined earlier in the window that its subscriber no longer has
+  (unsubscribed, its device removed) while the publisher pushed that stream since
+  (`core.unsubscribed`);
 - OK: nothing pending at the last poll; not judged: pending at fewer than 3 polls in a row;
 - FALLING BEHIND: since it last caught up (3 polls at least), the subscriber advanced but
   its lag never shrank and grew overall;
-- STOPPED: a periodic stream (its subscriber expects an event every period) whose publisher
-  pushed nothing over the last 3 polls after pushing earlier in the window; a change or
-  archive stream that is quiet is idle, not stopped. Or the other way round: a subscription
-  joined earlier in the window that its subscriber no longer has (unsubscribed, its device
-  removed) while the publisher pushed that stream since (`core.unsubscribed`);
 - OK otherwise (events pending, the lag not growing poll after poll).
 """
 
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from itertools import pairwise
 from typing import NamedTuple
@@ -60,8 +60,7 @@ SEVERITY = {
 }
 
 
-@dataclass(frozen=True)
-class StreamHealth:
+class StreamHealth(NamedTuple):  # a named tuple: one per stream and snapshot
     """One subscription and the publisher stream it receives, at one snapshot."""
 
     subscriber: str  # admin device
@@ -111,6 +110,9 @@ class HealthJudge:
         self.span_s = span_s
         self.history = PushHistory(span_s)
         self._polls: dict[StreamKey, deque[_Poll]] = {}
+        # a stream's counters that went back: (the poll before each, the reason), oldest
+        # first; looked for at each new poll only, not over the whole window again
+        self._resets: dict[StreamKey, list[tuple[float, str]]] = {}
         self._unsubscribed = Unsubscribed(span_s)
 
     def judge(
@@ -127,44 +129,63 @@ class HealthJudge:
             self.history.add((flow.publisher, flow.stream), time_s, flow.last_pushed)
         self.history.forget({flow.publisher for flow in flows})
         polls: dict[StreamKey, deque[_Poll]] = {}
+        resets: dict[StreamKey, list[tuple[float, str]]] = {}
         lags = {}
         known = 0  # streams of the snapshot before seen again
+        oldest = time_s - self.span_s
         for flow in flows:
             key = (flow.subscriber, flow.topic)
             lag = self.history.lag((flow.publisher, flow.stream), flow.last_received, time_s)
             lags[key] = lag
             kept = self._polls.get(key)
+            poll = _new(_Poll, (time_s, flow[5], flow[4], lag and lag[0], flow))
             if kept is None:
                 kept = deque()
             else:
                 known += 1
+                went_back = self._resets.get(key)
+                reset = _went_back(kept[-1], poll)
+                if reset is not None:
+                    went_back = [*(went_back or ()), reset]
+                if went_back:
+                    resets[key] = went_back
             polls[key] = kept
-            poll = _Poll(time_s, flow.last_received, flow.last_pushed, lag and lag.seconds, flow)
             kept.append(poll)
-            while len(kept) > MIN_POLLS and kept[1].time_s < time_s - self.span_s:
+            while len(kept) > MIN_POLLS and kept[1].time_s < oldest:
                 kept.popleft()
         if known < len(self._polls):  # only then did a stream go (the dict difference costs)
             gone = self._polls.keys() - polls.keys()
             self._unsubscribed.add((p.flow, p.time_s) for p in (self._polls[k][-1] for k in gone))
         self._polls = polls  # a stream not seen this snapshot starts again
+        self._resets = resets
         stuck = set(blocked)
+        topics = _Topics(polls)
         found = []
         for flow in flows:
             key = (flow.subscriber, flow.topic)
             lag = lags[key]
-            verdict, reason, ahead = _verdict(flow, polls, stuck)
+            reset = None
+            if key in resets:  # the first whose poll before it is still in the window
+                start = polls[key][0].time_s
+                went_back = resets[key] = [r for r in resets[key] if r[0] >= start]
+                reset = went_back[0] if went_back else None
+            verdict, reason, ahead = _verdict(flow, polls, stuck, reset, topics)
             found.append(
-                StreamHealth(
-                    flow.subscriber,
-                    flow.topic,
-                    flow.publisher,
-                    flow.stream,
-                    None if lag is None else round(lag.seconds, 3),
-                    lag is not None and lag.at_least,
-                    max(flow.events, 0),
-                    verdict,
-                    reason,
-                    ahead,
+                _new(
+                    StreamHealth,
+                    (
+                        flow.subscriber,
+                        flow.topic,
+                        flow.publisher,
+                        flow.stream,
+                        None if lag is None else round(lag.seconds, 3),
+                        lag is not None and lag.at_least,
+                        max(flow.events, 0),
+                        verdict,
+                        reason,
+                        ahead,
+                        True,  # subscribed
+                    ),
                 )
             )
         if states is not None:
@@ -183,32 +204,64 @@ def _stopped(gone: Gone) -> StreamHealth:
 
 JITTER_SHARE = 0.05  # of the time between two polls: a change of lag smaller than that is none
 
+_new = tuple.__new__  # named tuples made without their Python-level __new__: one per stream
+
+
+def _went_back(before: _Poll, after: _Poll) -> tuple[float, str] | None:
+    """A counter of `after` lower than at `before`: (when `before` was, the reason)."""
+    if after.received < before.received:
+        return (
+            before.time_s,
+            f"events received went back from {before.received} to {after.received}",
+        )
+    if after.pushed < before.pushed:
+        return before.time_s, f"events pushed went back from {before.pushed} to {after.pushed}"
+    return None
+
+
+class _Topics:
+    """Each subscriber's streams, grouped only when a stalled stream asks (`_busy_with`)."""
+
+    def __init__(self, polls: dict[StreamKey, deque[_Poll]]) -> None:
+        self.polls = polls
+        self._of: dict[str, list[StreamKey]] | None = None
+
+    def of(self, subscriber: str) -> list[StreamKey]:
+        if self._of is None:
+            self._of = {}
+            for key in self.polls:
+                self._of.setdefault(key[0], []).append(key)
+        return self._of.get(subscriber, [])
+
 
 def _verdict(
-    flow: Backlog, polls: dict[StreamKey, deque[_Poll]], blocked: set[str]
+    flow: Backlog,
+    polls: dict[StreamKey, deque[_Poll]],
+    blocked: set[str],
+    reset: tuple[float, str] | None,
+    topics: _Topics,
 ) -> tuple[Verdict | None, str, str | None]:
+    """`reset`: the latest counter that went back within the window (`_went_back`)."""
     mine = polls[(flow.subscriber, flow.topic)]
     if flow.subscriber in blocked and flow.events > 0:
         return Verdict.STALLED, "its event thread is blocked", None
     if len(mine) < MIN_POLLS:
         return None, TOO_FEW_POLLS, None
-    for before, after in pairwise(mine):
-        if after.received < before.received or after.pushed < before.pushed:
-            side = "received" if after.received < before.received else "pushed"
-            was, now = (
-                (before.received, after.received)
-                if side == "received"
-                else (before.pushed, after.pushed)
-            )
-            return Verdict.RESET, f"events {side} went back from {was} to {now}", None
-    last = list(mine)[-MIN_POLLS:]
+    if reset is not None:
+        return Verdict.RESET, reset[1], None
+    last = [mine[-3], mine[-2], mine[-1]]  # MIN_POLLS
     span = last[-1].time_s - last[0].time_s
     if all(p.received == last[0].received and p.pushed > p.received for p in last):
-        ahead = _busy_with(flow, polls, last[0].time_s)
+        ahead = _busy_with(flow, topics, last[0].time_s)
         reason = f"nothing received for {span:.1f} s while {flow.events} event(s) were pending"
         if ahead is not None:
             reason += f"; delayed behind {stream_key(ahead)}"
         return Verdict.STALLED, reason, None if ahead is None else stream_key(ahead)
+    # a periodic stream's subscriber expects an event every period, caught up or not
+    quiet = all(p.pushed == last[0].pushed for p in last) and mine[0].pushed < last[0].pushed
+    if quiet and flow.stream.lower().endswith(".periodic"):
+        reason = f"periodic stream: nothing pushed for {span:.1f} s, after pushing earlier"
+        return Verdict.STOPPED, reason, None
     if flow.events <= 0:
         return Verdict.OK, "caught up", None
     run = _since_caught_up(mine)
@@ -232,28 +285,25 @@ def _verdict(
                 f"{run[-1].received - run[0].received} events were received",
                 None,
             )
-    quiet = all(p.pushed == last[0].pushed for p in last) and mine[0].pushed < last[0].pushed
-    if quiet and flow.stream.lower().endswith(".periodic"):
-        reason = f"periodic stream: nothing pushed for {span:.1f} s, after pushing earlier"
-        return Verdict.STOPPED, reason, None
     return Verdict.OK, f"{flow.events} event(s) pending, the lag not growing", None
 
 
-def _since_caught_up(polls: Iterable[_Poll]) -> list[_Poll]:
+def _since_caught_up(polls: Sequence[_Poll]) -> list[_Poll]:
     """The polls since the last one at which nothing was pending."""
-    run: list[_Poll] = []
-    for poll in polls:
-        run = [] if poll.pushed <= poll.received else [*run, poll]
-    return run
+    start = len(polls)
+    while start > 0 and polls[start - 1].pushed > polls[start - 1].received:
+        start -= 1
+    return [polls[i] for i in range(start, len(polls))]
 
 
-def _busy_with(flow: Backlog, polls: dict[StreamKey, deque[_Poll]], since_s: float) -> str | None:
+def _busy_with(flow: Backlog, topics: _Topics, since_s: float) -> str | None:
     """Another topic of the same subscriber that advanced since `since_s` with events
     pending all along, the one most behind: what its one event thread was busy with. It
     may have caught up at the last poll: the late event was queued behind it until then."""
     busy: list[tuple[int, str]] = []
-    for (subscriber, topic), others in polls.items():
-        if subscriber != flow.subscriber or topic == flow.topic:
+    for key in topics.of(flow.subscriber):
+        topic, others = key[1], topics.polls[key]
+        if topic == flow.topic:
             continue
         recent = [p for p in others if p.time_s >= since_s]
         if (

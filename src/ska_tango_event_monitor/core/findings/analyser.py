@@ -83,14 +83,15 @@ class Analyser:
             *self._silent.judge(views, failures, facts or PollFacts(), time_s),
         ]
         pushed_to = _pushed_to(flows, views)
-        worst: dict[str, int] = {}  # each subscriber's largest backlog
+        received: dict[str, list[Backlog]] = {}  # each subscriber's flows, grouped once
         for flow in flows:
-            known = worst.get(flow.subscriber)
-            worst[flow.subscriber] = flow.events if known is None else max(known, flow.events)
+            received.setdefault(flow.subscriber, []).append(flow)
         blocked: list[Finding] = []
         for view in views:
-            verdicts += self._server_verdicts(view, pace, worst.get(view.admin, 0))
-            blocked += self._blocked.judge(view, flows, pushed_to.get(view.admin, 0))
+            mine = received.get(view.admin, ())
+            worst = max((flow.events for flow in mine), default=0)  # its largest backlog
+            verdicts += self._server_verdicts(view, pace, worst)
+            blocked += self._blocked.judge(view, mine, pushed_to.get(view.admin, 0))
         verdicts += blocked
         stuck = {finding.server for finding in blocked}
         health = self._health.judge(flows, time_s, stuck, {v.admin: v.state for v in views})

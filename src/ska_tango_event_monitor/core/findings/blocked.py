@@ -23,11 +23,10 @@ class BlockedThreads:
         self._stuck_polls = {a: n for a, n in self._stuck_polls.items() if a in admins}
         self._pushed = {a: n for a, n in self._pushed.items() if a in admins}
 
-    def judge(self, view: ServerView, flows: Sequence[Backlog], pushed: int) -> Iterator[Finding]:
-        """`pushed`: events the monitored publishers pushed on this server's subscribed
-        streams since the poll before."""
+    def judge(self, view: ServerView, mine: Sequence[Backlog], pushed: int) -> Iterator[Finding]:
+        """`mine`: the flows this server receives; `pushed`: events the monitored publishers
+        pushed on this server's subscribed streams since the poll before."""
         admin = view.admin
-        mine = [flow for flow in flows if flow.subscriber == admin]
         stuck = (
             view.diff is not None
             and view.previous is not None
