@@ -157,3 +157,14 @@ def test_a_counter_that_went_back_is_a_reset_for_the_window_then_judged_again() 
     assert health[4].reason == "events pushed went back from 14 to 2"
     assert health[7].reason == "events received went back from 14 to 4"  # the one after
     assert health[-1].verdict is Verdict.OK  # the window has passed both
+
+
+def test_a_publisher_restart_seen_by_the_monitor_reads_reset_once_it_is_joined_again() -> None:
+    """scenario_publisher_restart: the publisher does not answer for 3 polls, then answers
+    without the stream until the subscriber has subscribed again, its counters from 0."""
+    polls = health_per_poll(DATA / "scenario_publisher_restart.jsonl")
+    joined = [i for i, poll in enumerate(polls) if poll]
+    assert joined[:4] == [0, 1, 2, 10]  # unjoined while away and while it had no entry
+    again = next(iter(polls[10].values()))
+    assert again.verdict is Verdict.RESET
+    assert again.reason == "events received went back from 14 to 4"
