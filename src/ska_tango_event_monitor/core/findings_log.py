@@ -91,7 +91,9 @@ class FindingsLog:
                 worst = known.worst
             if known.max_lag_s is not None and (lag is None or known.max_lag_s >= lag):
                 lag, at_least = known.max_lag_s, known.lag_at_least
-        self._streams[key] = StreamRecord(stream.subscriber, stream.label, worst, lag, at_least)
+            if worst is known.worst and lag == known.max_lag_s and at_least is known.lag_at_least:
+                return  # the usual poll: the record stands (made again, it costs per stream)
+        self._streams[key] = StreamRecord(stream.subscriber, key[1], worst, lag, at_least)
 
     @property
     def streams(self) -> list[StreamRecord]:

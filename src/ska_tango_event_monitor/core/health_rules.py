@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Sequence
 from enum import Enum
@@ -87,7 +88,8 @@ def verdict_of(
 ) -> tuple[Verdict | None, str, str | None]:
     """`reset`: the latest counter that went back within the window (`went_back`)."""
     mine = polls[(flow.subscriber, flow.topic)]
-    if flow.subscriber in blocked and flow.events > 0:
+    pending = flow.events > 0
+    if pending and flow.subscriber in blocked:
         return Verdict.STALLED, "its event thread is blocked", None
     if len(mine) < MIN_POLLS:
         return None, TOO_FEW_POLLS, None
@@ -95,15 +97,15 @@ def verdict_of(
         return Verdict.RESET, reset[1], None
     last = [mine[-3], mine[-2], mine[-1]]  # MIN_POLLS
     span = last[-1].time_s - last[0].time_s
-    if all(p.received == last[0].received and p.pushed > p.received for p in last):
+    # (the last poll is this flow's: nothing pending now, nothing stalled)
+    if pending and all(p.received == last[0].received and p.pushed > p.received for p in last):
         ahead = _busy_with(flow, topics, last[0].time_s)
         reason = f"nothing received for {span:.1f} s while {flow.events} event(s) were pending"
         if ahead is not None:
             reason += f"; delayed behind {stream_key(ahead)}"
         return Verdict.STALLED, reason, None if ahead is None else stream_key(ahead)
     # a periodic stream's subscriber expects an event every period, caught up or not
-    quiet = all(p.pushed == last[0].pushed for p in last) and mine[0].pushed < last[0].pushed
-    if quiet and flow.stream.lower().endswith(".periodic"):
+    if _periodic(flow.stream) and _quiet(mine, last):
         reason = f"periodic stream: nothing pushed for {span:.1f} s, after pushing earlier"
         return Verdict.STOPPED, reason, None
     if flow.events <= 0:
@@ -130,6 +132,16 @@ def verdict_of(
                 None,
             )
     return Verdict.OK, f"{flow.events} event(s) pending, the lag not growing", None
+
+
+@functools.lru_cache(maxsize=65536)  # the same streams every poll
+def _periodic(stream: str) -> bool:
+    return stream.lower().endswith(".periodic")
+
+
+def _quiet(mine: deque[StreamPoll], last: list[StreamPoll]) -> bool:
+    """Nothing pushed over the last polls, after pushing earlier in the window."""
+    return all(p.pushed == last[0].pushed for p in last) and mine[0].pushed < last[0].pushed
 
 
 def _since_caught_up(polls: Sequence[StreamPoll]) -> list[StreamPoll]:

@@ -31,6 +31,7 @@ class PushHistory:
     def __init__(self, span_s: float) -> None:
         self.span_s = span_s
         self._points: dict[StreamId, deque[tuple[float, int]]] = {}
+        self._publishers: set[str] = set()  # as last kept by `forget`
 
     def add(self, stream: StreamId, time_s: float, last_pushed: int) -> None:
         points = self._points.get(stream)
@@ -45,6 +46,9 @@ class PushHistory:
     def forget(self, publishers: Iterable[str]) -> None:
         """Keep only the streams of these publishers (the servers still polled)."""
         kept = set(publishers)
+        if kept == self._publishers:
+            return  # the same servers as at the last snapshot: nothing to drop
+        self._publishers = kept
         self._points = {key: p for key, p in self._points.items() if key[0] in kept}
 
     def points(self, stream: StreamId) -> tuple[tuple[float, int], ...]:
