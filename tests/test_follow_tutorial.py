@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import tango
 
-from test_tutorial_findings import MONITOR, TUTORIAL, findings_of, start_system
+from test_tutorial_findings import MONITOR, TUTORIAL, findings_of, run_scan, start_system
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +30,7 @@ def test_given_only_foo_bar_top_the_scan_backlog_is_found(tmp_path: Path) -> Non
             text=True,
             env=env,
         )
-        scan = subprocess.run(
-            [*TUTORIAL, "scan", "--state-dir", str(state_dir)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        scan = run_scan(state_dir, env)
         out, err = monitor.communicate(timeout=60)
         hw_admin = f"tango://{env['TANGO_HOST']}/dserver/MyServer/hw"
         hw = json.loads(tango.DeviceProxy(hw_admin).command_inout("QueryEventSystem"))

@@ -19,7 +19,7 @@ from conftest import _lab_server
 from helpers import run_cli, wait_until
 from ska_tango_event_monitor.local_tango import DeviceRegistration, LocalTangoDatabase
 from test_follow_integration import TwoDatabases, second_database  # noqa: F401 (a fixture)
-from test_tutorial_findings import MONITOR, TUTORIAL, start_system
+from test_tutorial_findings import MONITOR, TUTORIAL, run_scan, start_system
 
 pytestmark = pytest.mark.integration
 
@@ -70,13 +70,7 @@ def test_the_tutorial_scan_given_only_foo_bar_top(tmp_path: Path) -> None:
         try:
             polled = lambda: len(out_path.read_text().splitlines()) >= 2  # noqa: E731
             wait_until(polled, 30, "two snapshots before the scan")
-            scan = subprocess.run(
-                [*TUTORIAL, "scan", "--state-dir", str(state_dir)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                env=env,
-            )
+            scan = run_scan(state_dir, env)
             _, err = monitor.communicate(timeout=POLLS + 30)
         finally:
             if monitor.poll() is None:

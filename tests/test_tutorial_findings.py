@@ -20,6 +20,17 @@ MONITOR = [sys.executable, "-m", "ska_tango_event_monitor"]
 SCAN_POINTS, PERIOD_S, POLLS = 40, 2, 8  # a 4 s scan at 10 Hz, watched for 16 s
 
 
+def run_scan(state_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`ska-tango-event-monitor-tutorial scan` on the system started in `state_dir`."""
+    return subprocess.run(
+        [*TUTORIAL, "scan", "--state-dir", str(state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
 def start_system(
     state_dir: Path, rogue_delay: float, scan_points: int = SCAN_POINTS
 ) -> dict[str, str]:
@@ -71,13 +82,7 @@ def tutorial_run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dic
             env=env,
         )
         time.sleep(0.5)  # after the first snapshot
-        scan = subprocess.run(
-            [*TUTORIAL, "scan", "--state-dir", str(state_dir)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        scan = run_scan(state_dir, env)
         out, err = monitor.communicate(timeout=POLLS * PERIOD_S + 30)
         yield {
             "delay": request.param,
