@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from ska_tango_event_monitor.core.findings import Severity
 from ska_tango_event_monitor.core.graph import EventGraph, ServerNode, StreamEdge
-from ska_tango_event_monitor.core.units import duration
 
 NOT_JUDGED = "not judged"
 GREY = "#8a96a3"
@@ -110,7 +109,7 @@ def figures(edge: StreamEdge) -> str:
     if edge.backlog:
         parts.append(f"{edge.backlog} behind")
     if edge.lag_s is not None:
-        parts.append(f"lag {duration(edge.lag_s * 1e6)}")
+        parts.append(f"lag {edge.lag_s:.1f} s")  # in seconds, as the text report and --top
     return ", ".join(parts)
 
 
