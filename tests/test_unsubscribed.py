@@ -94,14 +94,20 @@ def test_it_stays_reported_for_the_window_then_is_dropped() -> None:
     assert reported == [True, True, True, False]  # since 1, 2, 3 s; then 4 s > the window
 
 
-def test_a_subscriber_that_does_not_answer_has_its_streams_unknown_not_stopped() -> None:
-    def silent_at_gone(poll: int, line: dict[str, Any]) -> None:
+def no_reply_at_gone(admin: str) -> Edit:
+    """An edit of the recording: `admin` does not answer at the poll the stream goes."""
+
+    def edit(poll: int, line: dict[str, Any]) -> None:
         if poll == GONE_AT:
-            entry = server(line, SINK)
+            entry = server(line, admin)
             entry.pop("reply")
             entry["error"] = "API_CantConnectToDevice"
 
-    reports = replay(unsubscribe, silent_at_gone)
+    return edit
+
+
+def test_a_subscriber_that_does_not_answer_has_its_streams_unknown_not_stopped() -> None:
+    reports = replay(unsubscribe, no_reply_at_gone(SINK))
     assert not gone(reports[GONE_AT])
     assert gone(reports[GONE_AT + 1])[0].reason.startswith("no longer subscribed since 2.0 s")
 
@@ -120,13 +126,7 @@ def test_a_publisher_that_pushed_nothing_since_is_not_stopped() -> None:
 
 
 def test_a_publisher_that_does_not_answer_is_not_stopped_yet() -> None:
-    def down(poll: int, line: dict[str, Any]) -> None:
-        if poll == GONE_AT:
-            entry = server(line, PUB)
-            entry.pop("reply")
-            entry["error"] = "API_CantConnectToDevice"
-
-    reports = replay(unsubscribe, down)
+    reports = replay(unsubscribe, no_reply_at_gone(PUB))
     assert not gone(reports[GONE_AT])
     assert gone(reports[GONE_AT + 1])
 
