@@ -80,7 +80,7 @@ class Analyser:
             *_no_reply(failures),
             *backlog_findings(flows, pushed, processed, self._memory, limit),
             *_unmonitored_publishers(views, failures, index),
-            *self._silent.judge(views, failures, facts or PollFacts(), time_s),
+            *self._silent.judge(views, failures, facts or PollFacts(), time_s, index),
         ]
         pushed_to = _pushed_to(flows, views)
         received: dict[str, list[Backlog]] = {}  # each subscriber's flows, grouped once

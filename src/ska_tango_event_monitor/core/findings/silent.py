@@ -13,8 +13,13 @@ from typing import NamedTuple, Protocol
 
 from ska_tango_event_monitor.core.endpoints import EndpointCheck, endpoints_text, none_reachable
 from ska_tango_event_monitor.core.findings.model import Finding, Severity, stream_label
-from ska_tango_event_monitor.core.flow import ServerView
-from ska_tango_event_monitor.core.model import EventSystemState, NotConnected, Subscription
+from ska_tango_event_monitor.core.flow import PublisherIndex, ServerView
+from ska_tango_event_monitor.core.model import (
+    EventSystemState,
+    NotConnected,
+    Publisher,
+    Subscription,
+)
 from ska_tango_event_monitor.core.names import short_name
 from ska_tango_event_monitor.core.streams import attribute_name, stream_key
 
@@ -53,15 +58,24 @@ class Publishers:
     """Who publishes what, among the servers polled at this snapshot."""
 
     def __init__(
-        self, states: Mapping[str, EventSystemState], failures: Iterable[str], facts: PollFacts
+        self,
+        states: Mapping[str, EventSystemState],
+        failures: Iterable[str],
+        facts: PollFacts,
+        index: PublisherIndex | None = None,
     ) -> None:
+        """`index`: the snapshot's publisher index, when the analyser has made it already."""
         self.answering = {_key(admin): admin for admin in states}
         self.down = {_key(admin): admin for admin in failures}
-        self.streams = {
-            stream_key(stream): (admin, publisher.last_pushed)
-            for admin, state in states.items()
-            for stream, publisher in state.publishers.items()
-        }
+        self.streams: Mapping[str, tuple[str, Publisher]] = (
+            {
+                stream_key(stream): (admin, publisher)
+                for admin, state in states.items()
+                for stream, publisher in state.publishers.items()
+            }
+            if index is None
+            else index
+        )
         self.device_admin = {
             _key(device): admin for admin, names in facts.devices.items() for device in names
         } | {_key(attribute_name(s).rpartition("/")[0]): a for s, (a, _) in self.streams.items()}
@@ -100,8 +114,9 @@ class SilentSubscriptions:
         failures: Mapping[str, str],
         facts: PollFacts,
         now: float,
+        index: PublisherIndex | None = None,
     ) -> list[Finding]:
-        publishers = Publishers({v.admin: v.state for v in views}, failures, facts)
+        publishers = Publishers({v.admin: v.state for v in views}, failures, facts, index)
         seen: set[tuple[str, str, str]] = set()
         found: list[Finding] = []
         for view in views:
@@ -182,12 +197,13 @@ class _Judge:
             if lasted <= PERSIST_S:
                 return []
             return [self._down(publisher, stream, lasted)]
-        pushed = self.publishers.streams.get(stream_key(topic))
-        if pushed is None:
+        match = self.publishers.streams.get(stream_key(topic))
+        if match is None:
             lasted, _ = self._for("no stream", topic)
             return [] if lasted <= PERSIST_S else [self._no_entry(publisher, stream, lasted)]
         if not _nothing_yet(subscription):
             return []
+        pushed = (match[0], match[1].last_pushed)
         lasted, first_pushed = self._for("nothing yet", topic, pushed[1])
         if pushed[1] - first_pushed < NOTHING_PUSHED:
             return []
